@@ -7,7 +7,6 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // MaxDepth is how deeply objects and arrays may nest in an event.
@@ -197,13 +196,9 @@ func (d *decoder) register(h uint64, owner int32) (int32, error) {
 		}
 		return fi, nil
 	}
-	var path string
-	if len(d.cur) > 0 {
-		start := len(e.paths)
-		e.paths = append(e.paths, d.cur...)
-		path = unsafe.String(&e.paths[start], len(d.cur))
-	}
-	return e.insert(fieldEntry{hash: h, path: path, first: -1, last: -1, owner: owner}), nil
+	off := int32(len(e.paths))
+	e.paths = append(e.paths, d.cur...)
+	return e.insert(fieldEntry{hash: h, poff: off, plen: int32(len(d.cur)), first: -1, last: -1, owner: owner}), nil
 }
 
 // value reads the value of field fi, held by the key occurrence owner. arr is
@@ -258,44 +253,43 @@ func (d *decoder) value(fi, arr, owner int32, depth int, h uint64) error {
 		if err != nil {
 			return err
 		}
-		var s string
-		switch {
-		case esc:
+		if esc {
 			n := len(e.arena)
 			e.arena = unescape(e.arena, d.data[start:end])
-			if len(e.arena) > n {
-				s = unsafe.String(&e.arena[n], len(e.arena)-n)
-			}
-		case end > start:
-			s = unsafe.String(&d.data[start], end-start)
+			e.addLeaf(fi, leaf{off: int32(n), n: int32(len(e.arena) - n), kind: KindString, src: srcArena})
+		} else {
+			e.addLeaf(fi, leaf{off: int32(start), n: int32(end - start), kind: KindString})
 		}
-		e.addLeaf(fi, Value{kind: KindString, s: s})
 		return nil
 	case 't':
-		return d.literal(fi, "true", Value{kind: KindBool, s: "true"})
+		return d.literal(fi, "true", KindBool)
 	case 'f':
-		return d.literal(fi, "false", Value{kind: KindBool, s: "false"})
+		return d.literal(fi, "false", KindBool)
 	case 'n':
-		return d.literal(fi, "null", Value{kind: KindNull})
+		return d.literal(fi, "null", KindNull)
 	default:
 		if c == '-' || (c >= '0' && c <= '9') {
 			start := d.pos
 			if err := d.number(); err != nil {
 				return err
 			}
-			e.addLeaf(fi, Value{kind: KindNumber, s: unsafe.String(&d.data[start], d.pos-start)})
+			e.addLeaf(fi, leaf{off: int32(start), n: int32(d.pos - start), kind: KindNumber})
 			return nil
 		}
 		return d.failf("unexpected character %q", c)
 	}
 }
 
-func (d *decoder) literal(fi int32, word string, v Value) error {
+func (d *decoder) literal(fi int32, word string, k Kind) error {
 	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
 		return d.fail("invalid literal")
 	}
+	l := leaf{off: int32(d.pos), n: int32(len(word)), kind: k}
+	if k == KindNull {
+		l.n = 0
+	}
 	d.pos += len(word)
-	d.ev.addLeaf(fi, v)
+	d.ev.addLeaf(fi, l)
 	return nil
 }
 

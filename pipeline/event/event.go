@@ -1,11 +1,13 @@
 package event
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"iter"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Event is one decoded ECS document. Reads are safe from many goroutines at
@@ -21,9 +23,12 @@ type Event struct {
 	sets    []setEntry
 }
 
+// fieldEntry and leaf hold no pointers, so the garbage collector never
+// scans them: strings are offsets into raw, arena or paths.
 type fieldEntry struct {
 	hash      uint64
-	path      string
+	poff      int32 // the dotted path is paths[poff:poff+plen]
+	plen      int32
 	first     int32 // first leaf, -1 when none
 	last      int32
 	n         int32
@@ -32,8 +37,42 @@ type fieldEntry struct {
 }
 
 type leaf struct {
-	v    Value
+	off  int32 // the text is raw[off:off+n] (srcRaw), arena[off:off+n] (srcArena), or sets[off].v (srcSet)
+	n    int32
 	next int32
+	kind Kind
+	src  uint8
+}
+
+const (
+	srcRaw uint8 = iota
+	srcArena
+	srcSet
+)
+
+func (e *Event) value(li int32) Value {
+	l := &e.leaves[li]
+	var s string
+	switch l.src {
+	case srcRaw:
+		if l.n > 0 {
+			s = unsafe.String(&e.raw[l.off], int(l.n))
+		}
+	case srcArena:
+		if l.n > 0 {
+			s = unsafe.String(&e.arena[l.off], int(l.n))
+		}
+	case srcSet:
+		return e.sets[l.off].v
+	}
+	return Value{kind: l.kind, s: s}
+}
+
+func (e *Event) path(fe *fieldEntry) string {
+	if fe.plen == 0 {
+		return ""
+	}
+	return unsafe.String(&e.paths[fe.poff], int(fe.plen))
 }
 
 type setEntry struct {
@@ -48,7 +87,7 @@ func (e *Event) lookupBytes(h uint64, path []byte) int32 {
 		if idx == 0 {
 			return -1
 		}
-		if fe := &e.fields[idx-1]; fe.hash == h && fe.path == string(path) {
+		if fe := &e.fields[idx-1]; fe.hash == h && string(e.paths[fe.poff:fe.poff+fe.plen]) == string(path) {
 			return idx - 1
 		}
 	}
@@ -64,7 +103,7 @@ func (e *Event) lookup(f Field) int32 {
 		if idx == 0 {
 			return -1
 		}
-		if fe := &e.fields[idx-1]; fe.hash == f.hash && fe.path == f.path {
+		if fe := &e.fields[idx-1]; fe.hash == f.hash && string(e.paths[fe.poff:fe.poff+fe.plen]) == f.path {
 			return idx - 1
 		}
 	}
@@ -101,9 +140,10 @@ func (e *Event) grow() {
 	}
 }
 
-func (e *Event) addLeaf(fi int32, v Value) {
+func (e *Event) addLeaf(fi int32, l leaf) {
 	li := int32(len(e.leaves))
-	e.leaves = append(e.leaves, leaf{v: v, next: -1})
+	l.next = -1
+	e.leaves = append(e.leaves, l)
 	fe := &e.fields[fi]
 	if fe.first < 0 {
 		fe.first = li
@@ -124,13 +164,20 @@ func (e *Event) Get(f Field) Value {
 	}
 	fe := &e.fields[fi]
 	if fe.first >= 0 {
-		return e.leaves[fe.first].v
+		return e.value(fe.first)
 	}
 	return Value{kind: fe.container}
 }
 
 // Text returns the first value of a field as text ("" when absent).
 func (e *Event) Text(f Field) string { return e.Get(f).s }
+
+// newField adds a field entry for path, copying the path into the arena.
+func (e *Event) newField(h uint64, path string, owner int32, container Kind) int32 {
+	off := int32(len(e.paths))
+	e.paths = append(e.paths, path...)
+	return e.insert(fieldEntry{hash: h, poff: off, plen: int32(len(path)), first: -1, last: -1, owner: owner, container: container})
+}
 
 // Has reports whether the field is present.
 func (e *Event) Has(f Field) bool { return e.lookup(f) >= 0 }
@@ -152,7 +199,7 @@ func (e *Event) Values(f Field) iter.Seq[Value] {
 			return
 		}
 		for li := e.fields[fi].first; li >= 0; li = e.leaves[li].next {
-			if !yield(e.leaves[li].v) {
+			if !yield(e.value(li)) {
 				return
 			}
 		}
@@ -166,7 +213,7 @@ func (e *Event) Any(f Field, match func(Value) bool) bool {
 		return false
 	}
 	for li := e.fields[fi].first; li >= 0; li = e.leaves[li].next {
-		if match(e.leaves[li].v) {
+		if match(e.value(li)) {
 			return true
 		}
 	}
@@ -185,9 +232,9 @@ func (e *Event) Fields() iter.Seq2[string, []Value] {
 			}
 			vs = vs[:0]
 			for li := fe.first; li >= 0; li = e.leaves[li].next {
-				vs = append(vs, e.leaves[li].v)
+				vs = append(vs, e.value(li))
 			}
-			if !yield(fe.path, vs) {
+			if !yield(e.path(fe), vs) {
 				return
 			}
 		}
@@ -245,7 +292,7 @@ func (e *Event) Set(f Field, v Value) error {
 		p := Path(f.path[:i])
 		fi := e.lookup(p)
 		if fi < 0 {
-			e.insert(fieldEntry{hash: p.hash, path: p.path, first: -1, last: -1, owner: -1, container: KindObject})
+			e.newField(p.hash, p.path, -1, KindObject)
 			continue
 		}
 		if fe := &e.fields[fi]; fe.container != KindObject || fe.first >= 0 {
@@ -257,18 +304,22 @@ func (e *Event) Set(f Field, v Value) error {
 		return fmt.Errorf("set %q: it holds a %s: %w", f.path, e.fields[fi].container, ErrNotSettable)
 	}
 	if fi < 0 {
-		fi = e.insert(fieldEntry{hash: f.hash, path: f.path, first: -1, last: -1, owner: -1})
+		fi = e.newField(f.hash, f.path, -1, KindNone)
 	}
-	fe := &e.fields[fi]
-	fe.first, fe.last, fe.n = -1, -1, 0
-	e.addLeaf(fi, v)
+	si := -1
 	for i := range e.sets {
 		if e.sets[i].f.path == f.path {
 			e.sets[i].v = v
-			return nil
+			si = i
 		}
 	}
-	e.sets = append(e.sets, setEntry{f: f, v: v})
+	if si < 0 {
+		si = len(e.sets)
+		e.sets = append(e.sets, setEntry{f: f, v: v})
+	}
+	fe := &e.fields[fi]
+	fe.first, fe.last, fe.n = -1, -1, 0
+	e.addLeaf(fi, leaf{off: int32(si), kind: v.kind, src: srcSet})
 	return nil
 }
 
@@ -282,8 +333,15 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	for p < len(e.raw) && isSpace(e.raw[p]) {
 		p++
 	}
-	w := writer{raw: e.raw, sets: e.sets, used: make([]bool, len(e.sets)), dst: dst}
-	w.object(p, "")
+	var used [8]bool
+	var path [128]byte
+	w := writer{raw: e.raw, sets: e.sets, used: used[:0], dst: dst, path: path[:0]}
+	if len(e.sets) <= len(used) {
+		w.used = used[:len(e.sets)]
+	} else {
+		w.used = make([]bool, len(e.sets))
+	}
+	w.object(p)
 	return w.dst
 }
 
@@ -298,6 +356,7 @@ type writer struct {
 	sets []setEntry
 	used []bool
 	dst  []byte
+	path []byte
 }
 
 func (w *writer) skipSpace(p int) int {
@@ -364,18 +423,13 @@ func isScalarByte(c byte) bool {
 	return c != ',' && c != '}' && c != ']' && !isSpace(c)
 }
 
-func joinPath(prefix, key string) string {
-	if prefix == "" {
-		return key
-	}
-	return prefix + "." + key
-}
-
-// object writes the object at p whose path is prefix; returns the index past it.
-func (w *writer) object(p int, prefix string) int {
+// object writes the object at p; w.path holds its dotted path. It returns
+// the index past the object.
+func (w *writer) object(p int) int {
 	w.dst = append(w.dst, '{')
 	p++ // '{'
 	n := 0
+	base := len(w.path)
 	for {
 		p = w.skipSpace(p)
 		if w.raw[p] == '}' {
@@ -388,8 +442,14 @@ func (w *writer) object(p int, prefix string) int {
 		}
 		kend := w.strEnd(p)
 		keyRaw := w.raw[p:kend]
-		key := string(unescape(nil, keyRaw[1:len(keyRaw)-1]))
-		full := joinPath(prefix, key)
+		if base > 0 {
+			w.path = append(w.path, '.')
+		}
+		if body := keyRaw[1 : len(keyRaw)-1]; bytes.IndexByte(body, '\\') >= 0 {
+			w.path = unescape(w.path, body)
+		} else {
+			w.path = append(w.path, body...)
+		}
 		p = w.skipSpace(kend)
 		p = w.skipSpace(p + 1) // ':'
 		if n > 0 {
@@ -398,37 +458,50 @@ func (w *writer) object(p int, prefix string) int {
 		n++
 		w.dst = append(w.dst, keyRaw...)
 		w.dst = append(w.dst, ':')
-		if i := w.exact(full); i >= 0 {
+		switch i := w.exact(w.path); {
+		case i >= 0:
 			w.used[i] = true
 			w.dst = w.sets[i].v.appendJSON(w.dst)
 			mark := len(w.dst)
 			p = w.copyValue(p)
 			w.dst = w.dst[:mark]
-			continue
+		case w.raw[p] == '{' && w.under(w.path):
+			p = w.object(p)
+		default:
+			p = w.copyValue(p)
 		}
-		if w.raw[p] == '{' && w.under(full) {
-			p = w.object(p, full)
-			continue
-		}
-		p = w.copyValue(p)
+		w.path = w.path[:base]
 	}
-	w.appendMissing(prefix, n)
+	if w.under(w.path) || (base == 0 && w.unused()) {
+		w.appendMissing(string(w.path), n)
+	}
 	w.dst = append(w.dst, '}')
 	return p
 }
 
-func (w *writer) exact(path string) int {
+func (w *writer) exact(path []byte) int {
 	for i := range w.sets {
-		if !w.used[i] && w.sets[i].f.path == path {
+		if !w.used[i] && w.sets[i].f.path == string(path) {
 			return i
 		}
 	}
 	return -1
 }
 
-func (w *writer) under(prefix string) bool {
+// under reports whether an unused set lies strictly below prefix.
+func (w *writer) under(prefix []byte) bool {
 	for i := range w.sets {
-		if !w.used[i] && strings.HasPrefix(w.sets[i].f.path, prefix+".") {
+		sp := w.sets[i].f.path
+		if !w.used[i] && len(sp) > len(prefix) && sp[len(prefix)] == '.' && sp[:len(prefix)] == string(prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *writer) unused() bool {
+	for _, u := range w.used {
+		if !u {
 			return true
 		}
 	}
@@ -462,7 +535,11 @@ func (w *writer) appendMissing(prefix string, n int) {
 			continue
 		}
 		w.dst = append(w.dst, '{')
-		w.appendMissing(joinPath(prefix, seg), 0)
+		if prefix == "" {
+			w.appendMissing(seg, 0)
+		} else {
+			w.appendMissing(prefix+"."+seg, 0)
+		}
 		w.dst = append(w.dst, '}')
 	}
 }

@@ -168,7 +168,7 @@ func (e *Event) Validate() error {
 			return &FieldError{Field: sf.f.path, Want: sf.t, Got: KindObject}
 		}
 		for li := fe.first; li >= 0; li = e.leaves[li].next {
-			v := e.leaves[li].v
+			v := e.value(li)
 			if !valid(sf.t, v) {
 				return &FieldError{Field: sf.f.path, Value: v.s, Want: sf.t, Got: v.kind}
 			}
