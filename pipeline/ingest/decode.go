@@ -35,9 +35,9 @@ type stamp struct {
 
 // decodeEvent decodes, validates and stamps an event record of org.
 // now is the ingest time.
-func decodeEvent(rec bus.Record, org string, now time.Time) (*event.Event, string, *badRecord) {
-	if len(rec.Value) > MaxRecordBytes {
-		return nil, "", &badRecord{rec, ReasonTooLarge, fmt.Errorf("record of %d bytes exceeds %d", len(rec.Value), MaxRecordBytes)}
+func decodeEvent(rec bus.Record, org string, now time.Time, maxBytes int) (*event.Event, string, *badRecord) {
+	if len(rec.Value) > maxBytes {
+		return nil, "", &badRecord{rec, ReasonTooLarge, fmt.Errorf("record of %d bytes exceeds %d", len(rec.Value), maxBytes)}
 	}
 	e, err := event.Decode(rec.Value)
 	if err != nil {
@@ -77,18 +77,18 @@ func eventTime(e *event.Event) time.Time {
 }
 
 // decodeRecord turns any record the index group reads into a document.
-func decodeRecord(rec bus.Record, now time.Time) (store.Doc, *badRecord) {
+func decodeRecord(rec bus.Record, now time.Time, maxBytes int) (store.Doc, *badRecord) {
 	stream, org := bus.ParseTopic(rec.Topic)
 	switch stream {
 	case bus.StreamEvents:
-		e, id, bad := decodeEvent(rec, org, now)
+		e, id, bad := decodeEvent(rec, org, now, maxBytes)
 		if bad != nil {
 			return store.Doc{}, bad
 		}
 		return store.Doc{Kind: store.KindEvent, ID: id, Org: org, Time: eventTime(e), Event: e}, nil
 	case bus.StreamChecks:
-		if len(rec.Value) > MaxRecordBytes {
-			return store.Doc{}, &badRecord{rec, ReasonTooLarge, fmt.Errorf("record of %d bytes", len(rec.Value))}
+		if len(rec.Value) > maxBytes {
+			return store.Doc{}, &badRecord{rec, ReasonTooLarge, fmt.Errorf("record of %d bytes exceeds %d", len(rec.Value), maxBytes)}
 		}
 		var c event.Check
 		if err := json.Unmarshal(rec.Value, &c); err != nil {

@@ -23,6 +23,7 @@ type DetectionOptions struct {
 	Source    Source     // soc.events.<org> topics, group DetectionGroup (required)
 	Alerts    Publisher  // where alerts go: soc.alerts (required)
 	Detectors []Detector // at least one
+	MaxBytes  int        // largest record decoded; default MaxRecordBytes
 	Logger    zerolog.Logger
 	Now       func() time.Time // default time.Now
 }
@@ -45,6 +46,9 @@ func NewDetection(opts DetectionOptions) (*Detection, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = MaxRecordBytes
 	}
 	return &Detection{opts: opts}, nil
 }
@@ -76,7 +80,7 @@ func (d *Detection) handle(ctx context.Context, recs []bus.Record) error {
 		if stream != bus.StreamEvents {
 			continue
 		}
-		e, id, bad := decodeEvent(r, org, now)
+		e, id, bad := decodeEvent(r, org, now, d.opts.MaxBytes)
 		if bad != nil {
 			continue
 		}

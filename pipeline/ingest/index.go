@@ -21,14 +21,16 @@ type IndexOptions struct {
 	Store      store.Store // (required)
 	DeadLetter Publisher   // soc.deadletter (required)
 	Group      string      // named in dead letters; default IndexGroup
+	MaxBytes   int         // largest record decoded; default MaxRecordBytes
 	Logger     zerolog.Logger
 	Now        func() time.Time
 }
 
 // Index writes what the bus carries into the store.
 type Index struct {
-	opts  IndexOptions
-	stats Stats
+	opts    IndexOptions
+	stats   Stats
+	deadLog zerolog.Logger // sampled: a flood of bad records must not flood the log
 }
 
 // NewIndex checks the options.
@@ -44,10 +46,14 @@ func NewIndex(opts IndexOptions) (*Index, error) {
 	if opts.Group == "" {
 		opts.Group = IndexGroup
 	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = MaxRecordBytes
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Index{opts: opts}, nil
+	dl := opts.Logger.Sample(&zerolog.BurstSampler{Burst: 20, Period: 10 * time.Second})
+	return &Index{opts: opts, deadLog: dl}, nil
 }
 
 // Stats returns the counters.
@@ -68,7 +74,7 @@ func (x *Index) handle(ctx context.Context, recs []bus.Record) error {
 	src := make([]int, 0, len(recs)) // record index of each doc
 	var bad []badRecord
 	for i, r := range recs {
-		doc, b := decodeRecord(r, now)
+		doc, b := decodeRecord(r, now, x.opts.MaxBytes)
 		if b != nil {
 			bad = append(bad, *b)
 			continue
@@ -117,7 +123,7 @@ func (x *Index) handle(ctx context.Context, recs []bus.Record) error {
 		msgs := make([]bus.Message, len(bad))
 		for i, b := range bad {
 			msgs[i] = deadLetter(b, x.opts.Group, now)
-			x.opts.Logger.Warn().Str("topic", b.rec.Topic).Int("partition", b.rec.Partition).Int64("offset", b.rec.Offset).
+			x.deadLog.Warn().Str("topic", b.rec.Topic).Int("partition", b.rec.Partition).Int64("offset", b.rec.Offset).
 				Str("reason", b.reason).Err(b.err).Msg("record dead-lettered")
 		}
 		if err := x.opts.DeadLetter.Produce(ctx, msgs); err != nil {
