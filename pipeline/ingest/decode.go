@@ -95,7 +95,9 @@ func decodeRecord(rec bus.Record, now time.Time, maxBytes int) (store.Doc, *badR
 			return store.Doc{}, &badRecord{rec, ReasonDecode, err}
 		}
 		c.Org = org // from the topic, never the payload
-		return store.Doc{Kind: store.KindCheck, ID: event.ID("check", org, c.ID), Org: org, Time: c.Time, Check: &c}, nil
+		// The sender's id, within its organisation only.
+		c.ID = event.ID("check", org, c.ID)
+		return store.Doc{Kind: store.KindCheck, ID: c.ID, Org: org, Time: c.Time, Check: &c}, nil
 	case bus.StreamAlerts:
 		// Only socd writes soc.alerts (the ACLs see to it), so the
 		// organisation inside the alert is trusted.
