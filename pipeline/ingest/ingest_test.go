@@ -220,7 +220,7 @@ func readDeadLetters(t *testing.T, r *rig, n int) map[string]int {
 	_ = c.Run(ctx, func(_ context.Context, batch []bus.Record) error {
 		for _, rec := range batch {
 			var dl struct {
-				Error struct{ Type, Message string }
+				Error   struct{ Type, Message string }
 				Egovsoc struct {
 					DeadLetter struct {
 						Topic  string
