@@ -100,7 +100,8 @@ func newPipeline(ctx context.Context, cfg pipelineConfig) (*pipeline, error) {
 		}
 	}
 	if cfg.Index {
-		src, err := bus.NewConsumer(cfg.Bus, bus.ConsumerOptions{Group: ingest.IndexGroup, Topics: append(orgTopics, bus.TopicAlerts), Logger: cfg.Log})
+		// Larger batches: one store transaction and one commit per batch.
+		src, err := bus.NewConsumer(cfg.Bus, bus.ConsumerOptions{Group: ingest.IndexGroup, Topics: append(orgTopics, bus.TopicAlerts), MaxBatch: 5000, Linger: 50 * time.Millisecond, Logger: cfg.Log})
 		if err != nil {
 			return nil, err
 		}

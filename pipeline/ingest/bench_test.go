@@ -65,7 +65,7 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	det, _ := threshold.New(threshold.Builtin())
 	group := fmt.Sprint(time.Now().UnixNano())
 	dsrc, _ := bus.NewConsumer(cfg, bus.ConsumerOptions{Group: "detect-" + group, Topics: evTopics})
-	isrc, _ := bus.NewConsumer(cfg, bus.ConsumerOptions{Group: "index-" + group, Topics: evTopics})
+	isrc, _ := bus.NewConsumer(cfg, bus.ConsumerOptions{Group: "index-" + group, Topics: evTopics, MaxBatch: 5000, Linger: 50 * time.Millisecond})
 	d, _ := ingest.NewDetection(ingest.DetectionOptions{Source: dsrc, Alerts: prod, Detectors: []ingest.Detector{det}})
 	x, _ := ingest.NewIndex(ingest.IndexOptions{Source: isrc, Store: st, DeadLetter: prod})
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -70,16 +72,30 @@ func (x *Index) Run(ctx context.Context) error {
 func (x *Index) handle(ctx context.Context, recs []bus.Record) error {
 	x.stats.Records.Add(int64(len(recs)))
 	now := x.opts.Now()
+	// Decode on every core; the store write that follows is serial.
+	decoded := make([]store.Doc, len(recs))
+	faults := make([]*badRecord, len(recs))
+	workers := min(runtime.GOMAXPROCS(0), (len(recs)+255)/256)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(recs); i += workers {
+				decoded[i], faults[i] = decodeRecord(recs[i], now, x.opts.MaxBytes)
+			}
+		}()
+	}
+	wg.Wait()
 	docs := make([]store.Doc, 0, len(recs))
 	src := make([]int, 0, len(recs)) // record index of each doc
 	var bad []badRecord
-	for i, r := range recs {
-		doc, b := decodeRecord(r, now, x.opts.MaxBytes)
-		if b != nil {
-			bad = append(bad, *b)
+	for i := range recs {
+		if faults[i] != nil {
+			bad = append(bad, *faults[i])
 			continue
 		}
-		docs = append(docs, doc)
+		docs = append(docs, decoded[i])
 		src = append(src, i)
 	}
 	if len(docs) > 0 {
