@@ -81,6 +81,12 @@ func New(opts Options) (*Server, error) {
 			return "sev-" + string(sev)
 		},
 		"add": func(a, b int) int { return a + b },
+		"orgname": func(code string, lang Lang) string {
+			if o, ok := opts.Catalog.Org(code); ok {
+				return o.Name(string(lang))
+			}
+			return code
+		},
 	}
 	tmpl, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
