@@ -527,7 +527,7 @@ func (w *writer) appendMissing(prefix string, n int) {
 		}
 		n++
 		seg, _, nested := strings.Cut(rest, ".")
-		w.dst = appendQuoted(w.dst, seg)
+		w.dst = AppendString(w.dst, seg)
 		w.dst = append(w.dst, ':')
 		if !nested {
 			w.used[i] = true

@@ -118,7 +118,7 @@ func (v Value) Bool() (bool, bool) {
 func (v Value) appendJSON(dst []byte) []byte {
 	switch v.kind {
 	case KindString:
-		return appendQuoted(dst, v.s)
+		return AppendString(dst, v.s)
 	case KindNumber, KindBool:
 		return append(dst, v.s...)
 	default:
@@ -128,9 +128,10 @@ func (v Value) appendJSON(dst []byte) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendQuoted writes s as a JSON string. Invalid UTF-8 is replaced by U+FFFD,
-// as encoding/json does, so the output is always valid JSON.
-func appendQuoted(dst []byte, s string) []byte {
+// AppendString appends s as a JSON string (RFC 8259): quotes, backslashes
+// and control characters escaped, UTF-8 kept. Invalid UTF-8 is replaced by
+// U+FFFD, as encoding/json does, so the output is always valid JSON.
+func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

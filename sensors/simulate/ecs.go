@@ -8,7 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/egovsoc/egovsoc/pipeline/event"
 )
 
 // doc writes one ECS document as compact JSON, nested objects as a sensor
@@ -122,50 +123,8 @@ func appendTime(b []byte, t time.Time) []byte {
 	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string (RFC 8259): quotes, backslashes
-// and control characters escaped, UTF-8 kept; an invalid byte becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = append(b, s[start:i]...)
-				b = append(b, `\ufffd`...)
-				i++
-				start = i
-				continue
-			}
-			i += n
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString appends s as a JSON string (RFC 8259).
+func appendString(b []byte, s string) []byte { return event.AppendString(b, s) }
 
 // communityID is the Community ID (v1, seed 0) of a flow, the hash that lets
 // Zeek, Suricata and packet sensors name the same connection alike.
