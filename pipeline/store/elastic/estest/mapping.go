@@ -133,18 +133,18 @@ func (m *mapping) parse(raw map[string]any) *esError {
 			m.dateDetection = b
 		case "numeric_detection":
 			if b, ok := v.(bool); !ok || b {
-				return mapperError("estest: numeric_detection other than false is not implemented")
+				return mapperError("estest: numeric_detection other than false is not supported by the double")
 			}
 		case "dynamic":
 			switch d := fmt.Sprint(v); d {
 			case "true", "false", "strict":
 				m.dynamic = d
 			default:
-				return mapperError("estest: dynamic [%s] is not implemented", d)
+				return mapperError("estest: dynamic [%s] is not supported by the double", d)
 			}
 		case "_meta":
 		case "_source":
-			return mapperError("estest: _source options are not implemented")
+			return mapperError("estest: _source options are not supported by the double")
 		default:
 			return mapperError("Root mapping definition has unsupported parameters:  [%s : %v]", k, v)
 		}
@@ -193,10 +193,10 @@ func (m *mapping) parseProperties(prefix string, props map[string]any) *esError 
 					case "true", "false", "strict":
 						m.objectDynamic[full] = d
 					default:
-						return mapperError("estest: dynamic [%s] on [%s] is not implemented", d, full)
+						return mapperError("estest: dynamic [%s] on [%s] is not supported by the double", d, full)
 					}
 				case "enabled":
-					return mapperError("estest: [enabled] on [%s] is not implemented", full)
+					return mapperError("estest: [enabled] on [%s] is not supported by the double", full)
 				case "properties":
 					sub, ok := pv.(map[string]any)
 					if !ok {
@@ -226,7 +226,7 @@ func (m *mapping) parseProperties(prefix string, props map[string]any) *esError 
 func parseFieldType(full string, def map[string]any) (*fieldType, *esError) {
 	typ, _ := def["type"].(string)
 	if typ == "nested" {
-		return nil, mapperError("estest: nested fields are not implemented")
+		return nil, mapperError("estest: nested fields are not supported by the double")
 	}
 	allowed, ok := typeParams[typ]
 	if !ok {
@@ -298,11 +298,11 @@ func parseFieldType(full string, def map[string]any) (*fieldType, *esError) {
 			f, _ := v.(string)
 			for _, p := range strings.Split(f, "||") {
 				if !slices.Contains([]string{"strict_date_optional_time", "strict_date_optional_time_nanos", "date_optional_time", "epoch_millis"}, p) {
-					return nil, mapperError("estest: date format [%s] on [%s] is not implemented", p, full)
+					return nil, mapperError("estest: date format [%s] on [%s] is not supported by the double", p, full)
 				}
 			}
 		case "normalizer", "analyzer", "search_analyzer", "null_value":
-			return nil, mapperError("estest: [%s] on [%s] is not implemented", k, full)
+			return nil, mapperError("estest: [%s] on [%s] is not supported by the double", k, full)
 		}
 	}
 	switch typ {
@@ -712,7 +712,7 @@ func convert(ft *fieldType, v any) ([]value, error) {
 		}
 		return []value{{n: ns}}, nil
 	}
-	return nil, fmt.Errorf("estest: type [%s] is not implemented", ft.typ)
+	return nil, fmt.Errorf("estest: type [%s] is not supported by the double", ft.typ)
 }
 
 // parseLong accepts what Elasticsearch's long accepts with coerce on: an

@@ -642,7 +642,7 @@ func (q *rangeQ) match(ix *index, d *doc) (bool, *esError) {
 }
 
 // parseDateBound reads a range bound with the query's format (or the
-// field's default). Date math is not implemented.
+// field's default). Date math is not supported by the double.
 func (q *rangeQ) parseDateBound(text string, nanos bool) (int64, *esError) {
 	if strings.HasPrefix(text, "now") || strings.Contains(text, "||") {
 		return 0, notImplemented("date math [%s]", text)

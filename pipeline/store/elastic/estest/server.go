@@ -293,7 +293,7 @@ func badRequest(typ, format string, args ...any) *esError {
 
 // notImplemented refuses what the double does not do, loudly.
 func notImplemented(format string, args ...any) *esError {
-	return badRequest("illegal_argument_exception", "estest: "+format+" is not implemented", args...)
+	return badRequest("illegal_argument_exception", "estest: "+format+" is not supported by the double", args...)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
