@@ -19,7 +19,7 @@ import (
 //	  .10.x DMZ (web, mail), .11.x application and database servers,
 //	  .20–.21.x staff workstations
 //	198.18.0.0/16, 198.19.0.0/17  Vietnamese ISP clients (RFC 2544 benchmark space)
-//	2001:db8:1xxx::/48       IPv6 clients of the same ISPs (RFC 3849)
+//	2001:db8:1001::/48 to 2001:db8:1005::/48  IPv6 clients of the same ISPs (RFC 3849)
 //	198.19.128.0/17          servers on the internet (DNS answers, outbound flows)
 //	192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24  attackers (RFC 5737)
 type isp struct {
