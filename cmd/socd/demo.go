@@ -34,7 +34,16 @@ type demoFlags struct {
 	malformed float64
 	catalog   string
 	logLevel  string
+	sigmaHQ   string
 }
+
+// defaultSigmaHQ is where a checkout keeps the SigmaHQ corpus (the test
+// material beside the project); the demo uses it when it is there.
+const defaultSigmaHQ = "../shared/testdata/sigma"
+
+// sigmaHQDemoTrees are the SigmaHQ rules the demo runs: those for the data
+// the simulated sites produce (network, web and Linux).
+var sigmaHQDemoTrees = []string{"rules/network", "rules/web", "rules/linux"}
 
 func demoCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("socd demo", flag.ContinueOnError)
@@ -50,6 +59,7 @@ func demoCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Float64Var(&f.malformed, "malformed", 0.001, "fraction of simulated records sent malformed, to exercise the dead-letter path")
 	fs.StringVar(&f.catalog, "catalog", "", "catalogue of organisations and services (default: the built-in one)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&f.sigmaHQ, "sigmahq", "", "a SigmaHQ checkout whose network, web and Linux rules run beside egovsoc's pack (default: "+defaultSigmaHQ+" when present; \"none\" for none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -107,10 +117,25 @@ func demo(ctx context.Context, f demoFlags, log zerolog.Logger) error {
 	}
 	defer st.Close()
 
+	rules := rulesConfig{Pack: true, StateDir: filepath.Join(f.data, "detect")}
+	switch hq := f.sigmaHQ; {
+	case hq == "none":
+	case hq == "":
+		if _, err := os.Stat(defaultSigmaHQ); err != nil {
+			log.Info().Msg("SigmaHQ rules not found at " + defaultSigmaHQ + "; running egovsoc's pack only (see --sigmahq)")
+			break
+		}
+		hq = defaultSigmaHQ
+		fallthrough
+	default:
+		for _, sub := range sigmaHQDemoTrees {
+			rules.Dirs = append(rules.Dirs, ruleDir{Path: filepath.Join(hq, sub), Ruleset: "sigmahq", License: "DRL-1.1"})
+		}
+	}
 	busCfg := bus.Config{Brokers: []string{broker.Addr()}, ClientID: "socd-demo"}
 	pipe, err := newPipeline(ctx, pipelineConfig{
 		Bus: busCfg, Store: st, Catalog: cat, Detect: true, Index: true,
-		CreateTopics: true, Partitions: 2, Replication: 1, Log: log,
+		CreateTopics: true, Partitions: 2, Replication: 1, Rules: rules, Log: log,
 	})
 	if err != nil {
 		return err

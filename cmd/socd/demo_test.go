@@ -140,6 +140,22 @@ func TestDemo(t *testing.T) {
 	}
 	t.Logf("within 60s: events from %d organisations, alerts from %d", len(sum.Events), len(sum.Alerts))
 
+	// The Sigma engine with egovsoc's rule pack catches the simulated
+	// attacks: single-event rules (injection, scanners) and correlations
+	// (brute force, spraying, scans, tunnelling).
+	var packRules, correlations map[string]bool
+	for {
+		packRules, correlations = s.packAlerts(t)
+		if len(packRules) >= 6 && len(correlations) >= 2 {
+			break
+		}
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("after 90s: alerts of %d pack rules (%v), %d of them correlations; want ≥6 and ≥2", len(packRules), packRules, len(correlations))
+		}
+		time.Sleep(time.Second)
+	}
+	t.Logf("pack rules that raised alerts: %d, correlations among them: %v", len(packRules), correlations)
+
 	// The page shows them, in Vietnamese by default and in English on request.
 	page := get(t, s.url+"/")
 	cat, _ := catalog.Default()
@@ -217,6 +233,39 @@ func TestDemo(t *testing.T) {
 	if stored != records || records == 0 {
 		t.Fatalf("%d event records in Kafka but %d events stored: lost or duplicated", records, stored)
 	}
+}
+
+// packAlerts lists the rules of egovsoc's pack that raised the newest
+// alerts, and which of them are correlations.
+func (s *socd) packAlerts(t *testing.T) (rules, correlations map[string]bool) {
+	t.Helper()
+	var page struct {
+		Alerts []struct {
+			Rule struct {
+				Name    string `json:"name"`
+				Ruleset string `json:"ruleset"`
+			} `json:"rule"`
+			Egovsoc struct {
+				Alert struct {
+					Matched map[string]string `json:"matched"`
+				} `json:"alert"`
+			} `json:"egovsoc"`
+		} `json:"alerts"`
+	}
+	if err := json.Unmarshal([]byte(get(t, s.url+"/api/v1/alerts?limit=1000")), &page); err != nil {
+		t.Fatal(err)
+	}
+	rules, correlations = map[string]bool{}, map[string]bool{}
+	for _, a := range page.Alerts {
+		if a.Rule.Ruleset != "egovsoc" {
+			continue
+		}
+		rules[a.Rule.Name] = true
+		if a.Egovsoc.Alert.Matched["correlation.type"] != "" {
+			correlations[a.Rule.Name] = true
+		}
+	}
+	return rules, correlations
 }
 
 func get(t *testing.T, url string) string {

@@ -74,6 +74,7 @@ type fileConfig struct {
 	UI struct {
 		Listen string `yaml:"listen"`
 	} `yaml:"ui"`
+	Rules rulesConfig `yaml:"rules"`
 }
 
 func loadConfig(path string) (*fileConfig, error) {
@@ -82,6 +83,7 @@ func loadConfig(path string) (*fileConfig, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	var c fileConfig
+	c.Rules.Pack = true // egovsoc's rule pack runs unless the file says pack: false
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
@@ -243,7 +245,7 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		index = *cfg.Roles.Index
 	}
 	pipe, err := newPipeline(ctx, pipelineConfig{Bus: busCfg, Store: st, Catalog: cat, Detect: detect, Index: index,
-		CreateTopics: cfg.Kafka.CreateTopics, Partitions: cfg.Kafka.Partitions, Replication: cfg.Kafka.Replication, Log: log})
+		CreateTopics: cfg.Kafka.CreateTopics, Partitions: cfg.Kafka.Partitions, Replication: cfg.Kafka.Replication, Rules: cfg.Rules, Log: log})
 	if err != nil {
 		return err
 	}

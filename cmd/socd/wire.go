@@ -12,7 +12,7 @@ import (
 	"github.com/egovsoc/egovsoc/pipeline/catalog"
 	"github.com/egovsoc/egovsoc/pipeline/ingest"
 	"github.com/egovsoc/egovsoc/pipeline/store"
-	"github.com/egovsoc/egovsoc/rules/threshold"
+	"github.com/egovsoc/egovsoc/rules/sigma"
 	"github.com/egovsoc/egovsoc/ui"
 )
 
@@ -26,6 +26,7 @@ type pipelineConfig struct {
 	CreateTopics bool
 	Partitions   int
 	Replication  int
+	Rules        rulesConfig
 	Log          zerolog.Logger
 }
 
@@ -34,6 +35,8 @@ type pipeline struct {
 	detect    *ingest.Detection
 	index     *ingest.Index
 	producers []*bus.Producer
+	sigma     *sigma.Engine
+	rules     *ruleLoader
 	log       zerolog.Logger
 }
 
@@ -79,10 +82,11 @@ func newPipeline(ctx context.Context, cfg pipelineConfig) (*pipeline, error) {
 		return pr, err
 	}
 	if cfg.Detect {
-		det, err := threshold.New(threshold.Builtin())
+		det, rules, err := newSigma(cfg.Rules, cfg.Catalog, cfg.Log.With().Str("stage", "detect").Logger())
 		if err != nil {
 			return nil, err
 		}
+		p.sigma, p.rules = det, rules
 		src, err := bus.NewConsumer(cfg.Bus, bus.ConsumerOptions{Group: ingest.DetectionGroup, Topics: evTopics, Logger: cfg.Log})
 		if err != nil {
 			return nil, err
@@ -139,6 +143,7 @@ func (p *pipeline) Run(ctx context.Context) error {
 	}
 	if p.detect != nil {
 		start("detection", p.detect.Run)
+		start("rules", func(ctx context.Context) error { return p.rules.watch(ctx, p.sigma) })
 	}
 	if p.index != nil {
 		start("index", p.index.Run)
@@ -187,8 +192,13 @@ func (p *pipeline) Stats() ui.PipelineStats {
 	return s
 }
 
-// Close releases the producers.
+// Close releases the producers and saves the detection state.
 func (p *pipeline) Close() {
+	if p.sigma != nil {
+		if err := p.sigma.Close(); err != nil {
+			p.log.Warn().Err(err).Msg("sigma: state not saved")
+		}
+	}
 	for _, pr := range p.producers {
 		if err := pr.Close(); err != nil {
 			p.log.Warn().Err(err).Msg("close producer")

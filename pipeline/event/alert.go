@@ -62,7 +62,27 @@ type Rule struct {
 	Category    string   `json:"category,omitempty"`
 	Ruleset     string   `json:"ruleset,omitempty"`
 	Reference   string   `json:"reference,omitempty"`
+	License     string   `json:"license,omitempty"`
 	Tags        []string `json:"-"` // ATT&CK and other tags travel as the alert's tags
+}
+
+// Threat is what an alert says about the adversary, in MITRE ATT&CK terms
+// (ECS threat.*): the tactics and techniques its rule is tagged with.
+type Threat struct {
+	Tactics       []Tactic // TA0001 "initial-access", …
+	Techniques    []string // T1190
+	Subtechniques []string // T1059.001
+}
+
+// Tactic is an ATT&CK tactic: its id (TA0006) and name (credential-access).
+type Tactic struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Empty reports whether no tactic or technique is known.
+func (t Threat) Empty() bool {
+	return len(t.Tactics) == 0 && len(t.Techniques) == 0 && len(t.Subtechniques) == 0
 }
 
 // Alert is what a detector raises. Its ID is deterministic (see ID): the same
@@ -82,6 +102,11 @@ type Alert struct {
 	FirstSeen time.Time
 	LastSeen  time.Time
 	Created   time.Time // when the detector raised it
+
+	Threat         Threat
+	References     []string          // where to read about what the rule detects
+	FalsePositives []string          // what else the rule is known to match
+	Matched        map[string]string // the fields and values that made it match, by ECS field
 }
 
 // MaxAlertEvents bounds Alert.EventIDs.
@@ -104,8 +129,9 @@ type alertWire struct {
 	Organization struct {
 		ID string `json:"id"`
 	} `json:"organization"`
-	Rule    Rule     `json:"rule"`
-	Tags    []string `json:"tags,omitempty"`
+	Rule    Rule        `json:"rule"`
+	Tags    []string    `json:"tags,omitempty"`
+	Threat  *threatWire `json:"threat,omitempty"`
 	Related struct {
 		IP    []string `json:"ip,omitempty"`
 		User  []string `json:"user,omitempty"`
@@ -118,8 +144,28 @@ type alertWire struct {
 			Count    int               `json:"count"`
 			Group    map[string]string `json:"group,omitempty"`
 			EventIDs []string          `json:"event_ids,omitempty"`
+			Matched  map[string]string `json:"matched,omitempty"`
+			// References and FalsePositives: ECS rule.reference holds one
+			// URL, so the whole list travels here.
+			References     []string `json:"references,omitempty"`
+			FalsePositives []string `json:"false_positives,omitempty"`
 		} `json:"alert"`
 	} `json:"egovsoc"`
+}
+
+// threatWire is ECS threat.*: parallel arrays of ids and names.
+type threatWire struct {
+	Framework string `json:"framework"`
+	Tactic    struct {
+		ID   []string `json:"id,omitempty"`
+		Name []string `json:"name,omitempty"`
+	} `json:"tactic"`
+	Technique struct {
+		ID           []string `json:"id,omitempty"`
+		Subtechnique struct {
+			ID []string `json:"id,omitempty"`
+		} `json:"subtechnique"`
+	} `json:"technique"`
 }
 
 // MarshalJSON writes the alert as an ECS document (event.kind "alert").
@@ -153,6 +199,19 @@ func (a *Alert) MarshalJSON() ([]byte, error) {
 	w.Egovsoc.Alert.Count = a.Count
 	w.Egovsoc.Alert.Group = a.Group
 	w.Egovsoc.Alert.EventIDs = a.EventIDs
+	w.Egovsoc.Alert.Matched = a.Matched
+	w.Egovsoc.Alert.References = a.References
+	w.Egovsoc.Alert.FalsePositives = a.FalsePositives
+	if !a.Threat.Empty() {
+		t := &threatWire{Framework: "MITRE ATT&CK"}
+		for _, ta := range a.Threat.Tactics {
+			t.Tactic.ID = append(t.Tactic.ID, ta.ID)
+			t.Tactic.Name = append(t.Tactic.Name, ta.Name)
+		}
+		t.Technique.ID = a.Threat.Techniques
+		t.Technique.Subtechnique.ID = a.Threat.Subtechniques
+		w.Threat = t
+	}
 	return json.Marshal(&w)
 }
 
@@ -179,6 +238,20 @@ func (a *Alert) UnmarshalJSON(b []byte) error {
 		Created:   w.Event.Created,
 	}
 	a.Rule.Tags = w.Tags
+	a.Matched = w.Egovsoc.Alert.Matched
+	a.References = w.Egovsoc.Alert.References
+	a.FalsePositives = w.Egovsoc.Alert.FalsePositives
+	if t := w.Threat; t != nil {
+		for i, id := range t.Tactic.ID {
+			ta := Tactic{ID: id}
+			if i < len(t.Tactic.Name) {
+				ta.Name = t.Tactic.Name[i]
+			}
+			a.Threat.Tactics = append(a.Threat.Tactics, ta)
+		}
+		a.Threat.Techniques = t.Technique.ID
+		a.Threat.Subtechniques = t.Technique.Subtechnique.ID
+	}
 	return a.Validate()
 }
 

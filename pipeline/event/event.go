@@ -241,6 +241,21 @@ func (e *Event) Fields() iter.Seq2[string, []Value] {
 	}
 }
 
+// Scalars yields every scalar value (string, number, bool) of every field,
+// the fields in the order they first appear: what a field-less search looks
+// through. Unlike Fields it builds no paths and allocates nothing.
+func (e *Event) Scalars() iter.Seq[Value] {
+	return func(yield func(Value) bool) {
+		for i := range e.fields {
+			for li := e.fields[i].first; li >= 0; li = e.leaves[li].next {
+				if v := e.value(li); v.IsScalar() && !yield(v) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // Raw returns the document as it was decoded, without later Sets.
 func (e *Event) Raw() []byte { return e.raw }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -192,7 +193,11 @@ func TestValidate(t *testing.T) {
 func TestAlertRoundTrip(t *testing.T) {
 	a := Alert{ID: ID("x"), Org: "hanoi", Detector: "threshold", Rule: Rule{ID: "r1", Name: "SSH brute force", Author: "egovsoc", Tags: []string{"attack.t1110"}},
 		Severity: SeverityHigh, Title: "t", Status: StatusOpen, Group: map[string]string{"source.ip": "203.0.113.5"}, Count: 20,
-		EventIDs: []string{"a", "b"}}
+		EventIDs:   []string{"a", "b"},
+		Threat:     Threat{Tactics: []Tactic{{ID: "TA0006", Name: "credential-access"}}, Techniques: []string{"T1110"}, Subtechniques: []string{"T1110.001"}},
+		References: []string{"https://attack.mitre.org/techniques/T1110/"}, FalsePositives: []string{"a forgotten password"},
+		Matched: map[string]string{"event.outcome": "failure"}}
+	a.Rule.License = "DRL-1.1"
 	a.Time = mustTime(t, "2026-11-22T10:00:00Z")
 	a.FirstSeen, a.LastSeen, a.Created = a.Time, a.Time, a.Time
 	b, err := json.Marshal(&a)
@@ -207,7 +212,8 @@ func TestAlertRoundTrip(t *testing.T) {
 		t.Errorf("round trip:\n%+v\n%+v", a, back)
 	}
 	e := mustDecode(t, string(b))
-	if e.Text(Path("event.kind")) != "alert" || e.Text(Path("related.ip")) != "203.0.113.5" || e.Text(Path("rule.author")) != "egovsoc" {
+	if e.Text(Path("event.kind")) != "alert" || e.Text(Path("related.ip")) != "203.0.113.5" || e.Text(Path("rule.author")) != "egovsoc" ||
+		e.Text(Path("threat.technique.id")) != "T1110" || e.Text(Path("threat.tactic.name")) != "credential-access" {
 		t.Errorf("alert is not ECS-shaped: %s", b)
 	}
 }
@@ -235,5 +241,25 @@ func TestID(t *testing.T) {
 	n := mustDecode(t, `{}`)
 	if DocID("hanoi", n, "t", 0, 1) == DocID("hanoi", n, "t", 0, 2) {
 		t.Error("records without id must differ by offset")
+	}
+}
+
+func TestScalars(t *testing.T) {
+	e := mustDecode(t, `{"a":"x","b":{"c":[1,true,null,{"d":"y"}]},"e":{}}`)
+	if err := e.Set(Path("a"), String("z")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for v := range e.Scalars() {
+		got = append(got, v.Text())
+	}
+	if strings.Join(got, ",") != "z,1,true,y" {
+		t.Errorf("Scalars = %v", got)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for range e.Scalars() {
+		}
+	}); n != 0 {
+		t.Errorf("Scalars allocates %v times", n)
 	}
 }

@@ -1,0 +1,140 @@
+package sigma
+
+import (
+	"unicode/utf8"
+
+	"github.com/egovsoc/egovsoc/rules/sigma/match"
+)
+
+// gramSet finds which of many needles occur in a value, ignoring case, for
+// the rule index. A dense automaton over tens of thousands of needles (the
+// Windows process rules) takes hundreds of megabytes and misses the cache
+// on every byte; here each needle is keyed by its first four bytes, a bit
+// set of those keys (a few kilobytes to 128 KiB) rejects almost every
+// position of a value with one probe, and only positions whose four bytes
+// begin some needle compare the needles that begin so. Needles shorter
+// than four bytes go to a small automaton.
+//
+// Matching follows match.Fold: an ASCII value is folded byte by byte as it
+// is read, any other value is folded whole first (it allocates; values are
+// mostly ASCII), and needles are folded when the set is built.
+type gramSet struct {
+	long     []string           // folded needles of four bytes or more
+	longIDs  []int32            // their pattern numbers
+	byGram   map[uint32][]int32 // first four bytes → indexes into long
+	bits     []uint64           // bit set of hashed grams
+	shift    uint32             // 32 − log2(len(bits)·64)
+	short    *match.Automaton   // needles shorter than four bytes
+	shortIDs []int32
+}
+
+func newGramSet(patterns []string) *gramSet {
+	g := &gramSet{byGram: map[uint32][]int32{}}
+	var short []string
+	for i, p := range patterns {
+		f := match.Fold(p)
+		if len(f) < 4 {
+			short = append(short, f)
+			g.shortIDs = append(g.shortIDs, int32(i))
+			continue
+		}
+		gram := uint32(f[0])<<24 | uint32(f[1])<<16 | uint32(f[2])<<8 | uint32(f[3])
+		g.byGram[gram] = append(g.byGram[gram], int32(len(g.long)))
+		g.long = append(g.long, f)
+		g.longIDs = append(g.longIDs, int32(i))
+	}
+	if len(short) > 0 {
+		g.short = match.NewAutomaton(short)
+	}
+	// About 32 bits per gram keeps false positives near 3%.
+	bits := 4096
+	for bits < 32*len(g.byGram) && bits < 1<<20 {
+		bits <<= 1
+	}
+	g.bits = make([]uint64, bits/64)
+	g.shift = 32 - uint32(log2(bits))
+	for gram := range g.byGram {
+		h := (gram * 0x9E3779B1) >> g.shift
+		g.bits[h>>6] |= 1 << (h & 63)
+	}
+	return g
+}
+
+func log2(n int) int {
+	k := 0
+	for n > 1 {
+		n >>= 1
+		k++
+	}
+	return k
+}
+
+// match appends to dst the pattern number of every needle in s (a needle
+// may be reported more than once).
+func (g *gramSet) match(s string, dst []int32) []int32 {
+	if !asciiOnly(s) {
+		s = match.Fold(s)
+	}
+	if len(g.long) > 0 && len(s) >= 4 {
+		var h uint32
+		for i := 0; i < len(s); i++ {
+			h = h<<8 | uint32(lowerByte[s[i]])
+			if i < 3 {
+				continue
+			}
+			x := (h * 0x9E3779B1) >> g.shift
+			if g.bits[x>>6]&(1<<(x&63)) == 0 {
+				continue
+			}
+			rest := s[i-3:]
+			for _, li := range g.byGram[h] {
+				if n := g.long[li]; len(n) <= len(rest) && equalFoldASCIIPrefix(rest, n) {
+					dst = append(dst, g.longIDs[li])
+				}
+			}
+		}
+	}
+	if g.short != nil {
+		g.short.Match(s, func(p int) { dst = append(dst, g.shortIDs[p]) })
+	}
+	return dst
+}
+
+// equalFoldASCIIPrefix reports whether s begins with the folded needle n,
+// folding ASCII letters of s (the rest of s is folded already).
+func equalFoldASCIIPrefix(s, n string) bool {
+	for i := 4; i < len(n); i++ {
+		if lowerByte[s[i]] != n[i] {
+			return false
+		}
+	}
+	return true
+}
+
+var lowerByte = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c + 'a' - 'A')
+	}
+	return t
+}()
+
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// size estimates the set's memory, for the rule set's report.
+func (g *gramSet) size() int {
+	n := len(g.bits)*8 + len(g.longIDs)*4 + len(g.byGram)*48
+	for _, s := range g.long {
+		n += len(s) + 16
+	}
+	return n
+}
