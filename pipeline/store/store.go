@@ -207,12 +207,23 @@ const MaxBuckets = 2000
 // Store keeps events, alerts and checks.
 //
 // Write stores a batch and reports a result per document: results[i] is nil
-// when docs[i] is durably stored (a document whose id is already stored
-// counts as stored and is left as it is, so a replay changes nothing and an
-// analyst's triage of an alert survives it), or an error wrapping
-// ErrUnavailable (retry it) or ErrRejected (never retry). A non-nil error
-// from Write itself means nothing may be assumed stored; it wraps
-// ErrUnavailable when retrying may help.
+// when docs[i] is durably stored, or an error wrapping ErrUnavailable (retry
+// it) or ErrRejected (never retry). A non-nil error from Write itself means
+// nothing may be assumed stored; it wraps ErrUnavailable when retrying may
+// help.
+//
+// Events and checks are created if absent: one whose id is already stored
+// counts as stored and is left as it is, so a replay changes nothing. An
+// alert whose id is already stored is merged into the stored alert, as
+// MergeAlertDoc does: a folding detector emits one alert again with a higher
+// count, later times and more event ids, and the store keeps the largest
+// count, the latest @timestamp and last-seen time, the earliest first-seen
+// time and the union of the event ids (bounded), and everything else as
+// stored, so an analyst's triage survives both a replay and a re-emission.
+// Merging is idempotent and order-insensitive (a replayed older emission
+// changes nothing), and a merge that changes nothing writes nothing. The
+// alert is then found by its new @timestamp. An alert whose id is stored
+// for another organisation is rejected.
 //
 // Every read takes the caller's Scope and returns nothing outside it.
 // Implementations are safe for concurrent use.

@@ -184,7 +184,7 @@ func (e *Engine) Stats() Stats {
 type worker struct {
 	x      evalCtx
 	sig    []byte
-	routes map[string][]int32
+	routes map[string][]*group
 	rs     *RuleSet // the set routes were cached for
 	marks  []uint32
 	stamp  uint32
@@ -196,7 +196,7 @@ type worker struct {
 	batch  uint64 // the batch being examined (unique per Detect call)
 }
 
-func newWorker() *worker { return &worker{routes: map[string][]int32{}} }
+func newWorker() *worker { return &worker{routes: map[string][]*group{}} }
 
 func (w *worker) use(rs *RuleSet) {
 	if w.rs != rs {
@@ -293,8 +293,7 @@ func (e *Engine) examine(w *worker, rs *RuleSet, st *stream, exc *Exceptions, or
 			e.ruleAlert(w, r, org, ev, id, t, now)
 		}
 	}
-	for _, gi := range rs.router.groupsOf(ev, w) {
-		g := rs.groups[gi]
+	for _, g := range rs.router.groupsOf(ev, w, rs) {
 		if e.opt.bruteForce {
 			g.all(ev, w, eval)
 		} else {

@@ -61,9 +61,11 @@ func newRouter(routes []mapping.Route) router {
 // rules) is not: past the bound the memory starts afresh.
 const maxRouteCache = 4096
 
-// groupsOf returns the indexes of the groups e is routed to. The slice is
-// owned by the worker's cache: read it, don't keep it.
-func (r *router) groupsOf(e *event.Event, w *worker) []int32 {
+// groupsOf returns the groups e is routed to: usually one group, merged
+// from the rules of every route e takes (see RuleSet.merged), so that each
+// field of the event is scanned once. The slice is owned by the worker's
+// cache: read it, don't keep it.
+func (r *router) groupsOf(e *event.Event, w *worker, rs *RuleSet) []*group {
 	sig := w.sig[:0]
 	for i := range r.fields {
 		f := &r.fields[i]
@@ -87,12 +89,13 @@ func (r *router) groupsOf(e *event.Event, w *worker) []int32 {
 	if gs, ok := w.routes[string(sig)]; ok {
 		return gs
 	}
-	var gs []int32
+	var idx []int32
 	for i, rt := range r.routes {
 		if rt.Match(e) {
-			gs = append(gs, int32(i))
+			idx = append(idx, int32(i))
 		}
 	}
+	gs := rs.merged(idx)
 	if len(w.routes) >= maxRouteCache {
 		clear(w.routes)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/egovsoc/egovsoc/rules/sigma/correlate"
@@ -30,6 +31,60 @@ type RuleSet struct {
 
 	counts []ruleCounts
 	report *Report
+
+	mergeMu sync.Mutex
+	merges  map[string]*mergedGroup // by the indexes of the groups merged
+}
+
+// mergedGroup is built once, by the first worker that needs it.
+type mergedGroup struct {
+	once sync.Once
+	g    []*group
+}
+
+// maxMerges bounds the merged groups a rule set builds: events take few
+// distinct combinations of routes (a Sysmon process event is a process
+// creation, a Sysmon event and a Windows event); past the bound the groups
+// are scanned one by one.
+var maxMerges = 256
+
+// merged returns the groups for a combination of routes: one group holding
+// the rules of all of them, indexed together, so an event's fields are
+// scanned once instead of once per route.
+func (rs *RuleSet) merged(idx []int32) []*group {
+	switch len(idx) {
+	case 0:
+		return nil
+	case 1:
+		return []*group{rs.groups[idx[0]]}
+	}
+	key := fmt.Sprint(idx)
+	rs.mergeMu.Lock()
+	if rs.merges == nil {
+		rs.merges = map[string]*mergedGroup{}
+	}
+	m := rs.merges[key]
+	if m == nil {
+		if len(rs.merges) >= maxMerges {
+			rs.mergeMu.Unlock()
+			out := make([]*group, len(idx))
+			for i, gi := range idx {
+				out[i] = rs.groups[gi]
+			}
+			return out
+		}
+		m = &mergedGroup{}
+		rs.merges[key] = m
+	}
+	rs.mergeMu.Unlock()
+	m.once.Do(func() {
+		var rules []*rule
+		for _, gi := range idx {
+			rules = append(rules, rs.groups[gi].rules...)
+		}
+		m.g = []*group{buildGroup(rules)}
+	})
+	return m.g
 }
 
 // corrRule is what an alert of a correlation rule needs.

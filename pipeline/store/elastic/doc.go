@@ -9,12 +9,17 @@
 // on (event.Schema: keyword, date, ip, long; message as match_only_text;
 // every other string a keyword), and index templates. Events and checks go
 // to one data stream each (PREFIX-events, PREFIX-checks); alerts, which
-// triage updates later, go to regular monthly indices (PREFIX-alerts-
-// YYYY.MM.01). layout.go explains the choices.
+// triage and re-emissions update later, go to regular monthly indices by
+// the month they were first seen (PREFIX-alerts-YYYY.MM.01). layout.go
+// explains the choices.
 //
 // Write sends bulk requests of "create" actions (create-if-absent) and
 // reports a result per document: stored, store.ErrUnavailable (retry) or
-// store.ErrRejected (dead-letter). Reads are query DSL searches that always
+// store.ErrRejected (dead-letter). An alert whose create finds it stored is
+// merged into the stored alert with optimistic concurrency control: read
+// with its _seq_no and _primary_term, merged in Go (store.MergeAlertDoc),
+// and indexed back with if_seq_no and if_primary_term, or read again if
+// another writer came in between (merge.go). Reads are query DSL searches that always
 // carry the caller's scope as a filter, page with search_after, and count
 // exactly (track_total_hits).
 //

@@ -13,8 +13,8 @@ import (
 //
 //	p-events             data stream of events (ILM policy p-events)
 //	p-checks             data stream of check results (ILM policy p-checks)
-//	p-alerts-YYYY.MM.01  one regular index per month of alert @timestamp
-//	                     (ILM policy p-alerts)
+//	p-alerts-YYYY.MM.01  one regular index per month in which alerts were
+//	                     first seen (ILM policy p-alerts)
 //
 // One data stream per kind, not one per organisation: there are hundreds of
 // organisations (ministries, provinces, their agencies), most of them small,
@@ -27,18 +27,24 @@ import (
 // always Doc.Org, the one the store was told (from the Kafka topic), never
 // what the payload claims.
 //
-// Alerts are not a data stream. Triage updates them later, and they must be
-// written create-if-absent so that a replay never undoes a triage. In a data
-// stream, "create" only checks the current write index: after a rollover a
-// replayed alert would be created a second time. Monthly indices named by
-// the alert's own @timestamp put a given alert in the same index on every
-// replay, so create-if-absent is exact. The month is in the name in the
-// yyyy.MM.dd form that index.lifecycle.parse_origination_date reads, so the
-// lifecycle counts an index's age from its month, not from when it happened
-// to be created (a replay of last year's alerts does not keep them another
-// year). Events and checks are append-only, by far the largest, and ideal
-// for data streams; a replay that straddles a rollover can duplicate an
-// event in the new backing index, which the at-least-once contract allows.
+// Alerts are not a data stream. Triage updates them later, and a folding
+// detector emits one alert again and again with a higher count and a later
+// @timestamp, so they are written create-if-absent, and merged into the
+// stored alert when the create finds one (merge.go), so that neither a
+// replay nor a re-emission undoes a triage. In a data stream, "create" only
+// checks the current write index: after a rollover a replayed alert would
+// be created a second time. Monthly indices named by a time that no
+// emission of an alert id changes — its first-seen time (event.start), or
+// its @timestamp when it has none — put every emission and replay of an
+// alert in the same index, so the create meets the stored alert exactly.
+// (@timestamp would not do: a folded alert's moves on, possibly into the
+// next month.) The month is in the name in the yyyy.MM.dd form that
+// index.lifecycle.parse_origination_date reads, so the lifecycle counts an
+// index's age from its month, not from when it happened to be created (a
+// replay of last year's alerts does not keep them another year). Events
+// and checks are append-only, by far the largest, and ideal for data
+// streams; a replay that straddles a rollover can duplicate an event in the
+// new backing index, which the at-least-once contract allows.
 //
 // Events are stored as they were written, so that a hit's Source is the
 // document, plus one object the store owns, egovsoc_store: the organisation
@@ -93,7 +99,8 @@ func dataStreamName(prefix string, k store.Kind) string {
 	return prefix + "-alerts"
 }
 
-// alertIndex names the monthly alert index an alert at t belongs to.
+// alertIndex names the monthly alert index of an alert first seen at t (or
+// stamped t, when it has no first-seen time).
 func alertIndex(prefix string, t time.Time) string {
 	t = t.UTC()
 	return fmt.Sprintf("%s-alerts-%04d.%02d.01", prefix, t.Year(), int(t.Month()))
@@ -146,9 +153,10 @@ func (s *Store) policies() map[string]object {
 		p + "-events": stream(s.cfg.EventRetention),
 		p + "-checks": stream(s.cfg.CheckRetention),
 		// A monthly alert index is not rolled over. Its age counts from
-		// the first day of its month, and its last alert is up to a month
-		// younger, so it is deleted a month after the retention: every
-		// alert is kept at least AlertRetention.
+		// the first day of its month, and its alerts were first seen up
+		// to a month later, so it is deleted a month after the retention:
+		// every alert is kept at least AlertRetention after it was first
+		// seen.
 		p + "-alerts": {"policy": object{
 			"_meta": meta,
 			"phases": object{
@@ -252,7 +260,9 @@ func mappings(k store.Kind) object {
 		setField(props, storeID, keyword())
 	case store.KindAlert:
 		copied = []string{"message", "rule.name"}
-		for _, f := range []string{"rule.id", "rule.version", "rule.author", "rule.category", "rule.ruleset", "rule.reference", "event.provider"} {
+		for _, f := range []string{"rule.id", "rule.version", "rule.author", "rule.category", "rule.ruleset", "rule.reference", "rule.license", "event.provider",
+			"threat.framework", "threat.tactic.id", "threat.tactic.name", "threat.technique.id", "threat.technique.subtechnique.id",
+			"egovsoc.alert.references", "egovsoc.alert.false_positives"} {
 			setField(props, f, keyword())
 		}
 		setField(props, "rule.name", keyword())
@@ -264,6 +274,7 @@ func mappings(k store.Kind) object {
 		// The group is keyed by ECS field names; flattened keeps them
 		// from becoming mapped fields of their own.
 		setField(props, "egovsoc.alert.group", object{"type": "flattened"})
+		setField(props, "egovsoc.alert.matched", object{"type": "flattened"})
 	case store.KindCheck:
 		for _, f := range []string{"monitor.type", "monitor.status", "monitor.target"} {
 			setField(props, f, keyword())

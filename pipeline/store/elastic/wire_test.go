@@ -155,11 +155,24 @@ func TestSetupIdempotent(t *testing.T) {
 
 func TestMappings(t *testing.T) {
 	s, srv := openDouble(t)
-	write(t, s,
+	// An alert with every field of its wire shape set.
+	al := storetest.NewAlert("a", "al-1", t0, event.SeverityHigh)
+	al.Rule.License = "DRL-1.1"
+	al.Threat = event.Threat{Tactics: []event.Tactic{{ID: "TA0006", Name: "credential-access"}}, Techniques: []string{"T1110"}, Subtechniques: []string{"T1110.001"}}
+	al.References = []string{"https://attack.mitre.org/techniques/T1110/"}
+	al.FalsePositives = []string{"a forgotten password"}
+	al.Matched = map[string]string{"event.outcome": "failure", "user.name": "root"}
+	al.Group["user.name"] = "root"
+	res := write(t, s,
 		evDoc(t, "a", "e1", `{"message":"hello","source":{"ip":"10.0.0.1","port":22},"custom":{"thing":"x","n":5}}`),
-		storetest.AlertDoc(storetest.NewAlert("a", "al-1", t0, event.SeverityHigh)),
+		storetest.AlertDoc(al),
 		storetest.CheckDoc(storetest.NewCheck("a", "s1", "portal", event.CheckUp, t0)),
 	)
+	for i, err := range res {
+		if err != nil {
+			t.Fatalf("doc %d: %v", i, err)
+		}
+	}
 	for _, c := range []struct{ target, field, want string }{
 		{"egovsoc-events", "@timestamp", "date_nanos"},
 		{"egovsoc-events", "message", "match_only_text"},
@@ -172,6 +185,27 @@ func TestMappings(t *testing.T) {
 		{"egovsoc-alerts-2025.03.01", "rule.name", "keyword"},
 		{"egovsoc-alerts-2025.03.01", "egovsoc.alert.group", "flattened"},
 		{"egovsoc-alerts-2025.03.01", "event.severity", "long"},
+		{"egovsoc-alerts-2025.03.01", "event.start", "date"},
+		{"egovsoc-alerts-2025.03.01", "event.end", "date"},
+		{"egovsoc-alerts-2025.03.01", "event.created", "date"},
+		{"egovsoc-alerts-2025.03.01", "rule.license", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "rule.description", "match_only_text"},
+		{"egovsoc-alerts-2025.03.01", "tags", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "related.ip", "ip"},
+		{"egovsoc-alerts-2025.03.01", "related.user", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "threat.framework", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "threat.tactic.id", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "threat.tactic.name", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "threat.technique.id", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "threat.technique.subtechnique.id", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "egovsoc.alert.count", "long"},
+		{"egovsoc-alerts-2025.03.01", "egovsoc.alert.event_ids", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "egovsoc.alert.references", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "egovsoc.alert.false_positives", "keyword"},
+		{"egovsoc-alerts-2025.03.01", "egovsoc.alert.matched", "flattened"},
+		// Keys of the flattened objects are not fields of their own.
+		{"egovsoc-alerts-2025.03.01", "egovsoc.alert.matched.event.outcome", ""},
+		{"egovsoc-alerts-2025.03.01", "egovsoc.alert.group.source.ip", ""},
 		{"egovsoc-checks", "monitor.duration.us", "long"},
 		{"egovsoc-checks", "egovsoc.check.impaired", "boolean"},
 	} {
@@ -662,4 +696,52 @@ func TestClose(t *testing.T) {
 	if _, err := s.Write(t.Context(), []store.Doc{evDoc(t, "a", "e", `{}`)}); err == nil || errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("Write after Close: %v, want a plain error", err)
 	}
+}
+
+// TestAlertFieldsMapped walks every field of an alert with everything set,
+// as the store renders it, and requires an explicit mapping for it in the
+// alert template: none is left to dynamic mapping (which would make every
+// string a keyword, and the group or matched keys fields of their own).
+func TestAlertFieldsMapped(t *testing.T) {
+	a := storetest.NewAlert("a", "al-1", t0, event.SeverityHigh)
+	a.Rule.License = "DRL-1.1"
+	a.Threat = event.Threat{Tactics: []event.Tactic{{ID: "TA0006", Name: "credential-access"}}, Techniques: []string{"T1110"}, Subtechniques: []string{"T1110.001"}}
+	a.References, a.FalsePositives = []string{"https://example.org/"}, []string{"a forgotten password"}
+	a.Matched = map[string]string{"event.outcome": "failure"}
+	a.Group = map[string]string{"source.ip": "203.0.113.5", "user.name": "root", "host.name": "web01"}
+	src, err := json.Marshal(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(src, &doc); err != nil {
+		t.Fatal(err)
+	}
+	props := mappings(store.KindAlert)["properties"].(object)
+	var walk func(prefix string, v any)
+	walk = func(path string, v any) {
+		if o, ok := v.(map[string]any); ok {
+			if m := getField(props, path); m != nil && m["type"] == "flattened" {
+				return
+			}
+			for k, sub := range o {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				walk(p, sub)
+			}
+			return
+		}
+		if arr, ok := v.([]any); ok {
+			for _, e := range arr {
+				walk(path, e)
+			}
+			return
+		}
+		if getField(props, path) == nil {
+			t.Errorf("the alert field %s is not mapped", path)
+		}
+	}
+	walk("", doc)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -17,8 +18,11 @@ import (
 
 // Write sends the documents with the bulk API, as "create" actions: a data
 // stream accepts nothing else, and create-if-absent is what the contract
-// asks for (a document whose id is stored already is left as it is, and
-// its 409 version_conflict counts as stored).
+// asks for events and checks (a document whose id is stored already is
+// left as it is, and its 409 version_conflict counts as stored). An alert
+// whose create meets a stored alert is merged into it afterwards (see
+// mergeAlerts): read, merged in Go, and written back only if the stored
+// alert has not changed meanwhile.
 //
 // Why the plain bulk API and not esutil.BulkIndexer: Write must answer for
 // every document of its batch, synchronously. The BulkIndexer is built for
@@ -29,7 +33,10 @@ import (
 // that lacks an item cannot shift the others onto the wrong documents.
 // Each document gets exactly one outcome:
 //
-//   - 201 created, or 409 version_conflict_engine_exception: stored;
+//   - 201 created: stored;
+//   - 409 version_conflict_engine_exception: an event or check is stored
+//     already; an alert is merged into the stored one, and mergeAlerts
+//     gives its outcome;
 //   - 429, es_rejected_execution_exception, 408 or 5xx, or an item the
 //     reply does not hold: sent again, up to Config.ItemRetries times with
 //     Config.Backoff between rounds, then an error wrapping
@@ -57,13 +64,14 @@ func (s *Store) Write(ctx context.Context, docs []store.Doc) ([]error, error) {
 		pending = append(pending, it)
 	}
 	stored := false
+	var merges []*item // alerts whose id is stored: to merge
 	for round := 0; len(pending) > 0; round++ {
 		if round > 0 {
 			if err := sleep(ctx, s.cfg.Backoff(round)); err != nil {
 				if !stored {
 					return nil, fmt.Errorf("elastic: write: %w: %w", store.ErrUnavailable, err)
 				}
-				for _, it := range pending {
+				for _, it := range slices.Concat(merges, pending) {
 					results[it.doc] = it.fail(store.ErrUnavailable, err.Error())
 				}
 				return results, nil
@@ -79,7 +87,7 @@ func (s *Store) Write(ctx context.Context, docs []store.Doc) ([]error, error) {
 				}
 				// The cluster is failing as a whole: what was not stored
 				// yet is unavailable, and sending more would not help.
-				for _, it := range append(again, pending[start:]...) {
+				for _, it := range slices.Concat(merges, again, pending[start:]) {
 					results[it.doc] = it.fail(store.ErrUnavailable, err.Error())
 				}
 				return results, nil
@@ -89,6 +97,8 @@ func (s *Store) Write(ctx context.Context, docs []store.Doc) ([]error, error) {
 				switch {
 				case it.stored:
 					stored = true
+				case it.conflict:
+					merges = append(merges, it)
 				case it.retry && round < s.cfg.ItemRetries:
 					again = append(again, it)
 				case it.retry:
@@ -104,6 +114,7 @@ func (s *Store) Write(ctx context.Context, docs []store.Doc) ([]error, error) {
 		}
 		pending = again
 	}
+	s.mergeAlerts(ctx, merges, results)
 	return results, nil
 }
 
@@ -112,14 +123,17 @@ type item struct {
 	doc    int // index in the batch
 	kind   store.Kind
 	id     string
-	action []byte // the bulk action line, with its newline
-	source []byte // the document, with its newline
+	index  string       // the data stream or index it goes to
+	alert  *event.Alert // an alert as rendered in source, for a merge
+	action []byte       // the bulk action line, with its newline
+	source []byte       // the document, with its newline
 
 	// The outcome of the last attempt.
-	stored bool
-	retry  bool
-	reason string
-	err    error
+	stored   bool
+	conflict bool // an alert whose id is stored: to merge
+	retry    bool
+	reason   string
+	err      error
 }
 
 func (it *item) fail(sentinel error, reason string) error {
@@ -180,11 +194,21 @@ func (s *Store) prepare(d *store.Doc) (*item, error) {
 		if err := checkTimestamp(a.Time); err != nil {
 			return nil, reject("%v", err)
 		}
+		// The index is chosen by a time that never changes for an
+		// alert id, so every emission of a folded alert (whose @timestamp
+		// moves) meets the stored one in the same index.
+		anchor := a.FirstSeen
+		if anchor.IsZero() {
+			anchor = a.Time
+		} else if err := checkTimestamp(anchor); err != nil {
+			return nil, reject("event.start: %v", err)
+		}
 		var err error
 		if src, err = json.Marshal(&a); err != nil {
 			return nil, reject("%v", err)
 		}
-		index = alertIndex(s.cfg.Prefix, a.Time)
+		index = alertIndex(s.cfg.Prefix, anchor)
+		it.alert = &a
 	case store.KindCheck:
 		if d.Check == nil {
 			return nil, reject("kind check without a check")
@@ -222,6 +246,7 @@ func (s *Store) prepare(d *store.Doc) (*item, error) {
 	action = appendString(action, d.ID)
 	it.action = append(action, "}}\n"...)
 	it.source = append(src, '\n')
+	it.index = index
 	return it, nil
 }
 
@@ -362,7 +387,7 @@ func (s *Store) bulk(ctx context.Context, items []*item, body []byte) error {
 		byID[res.ID] = append(byID[res.ID], res)
 	}
 	for _, it := range items {
-		it.stored, it.retry, it.reason, it.err = false, false, "", nil
+		it.stored, it.conflict, it.retry, it.reason, it.err = false, false, false, "", nil
 		q := byID[it.id]
 		if len(q) == 0 {
 			it.retry, it.reason = true, "missing from the bulk reply"
@@ -384,6 +409,8 @@ func (s *Store) outcome(it *item, res bulkItem) {
 	switch {
 	case res.Status >= 200 && res.Status < 300 && res.Error == nil:
 		it.stored = true
+	case res.Status == http.StatusConflict && typ == "version_conflict_engine_exception" && it.kind == store.KindAlert:
+		it.conflict = true
 	case res.Status == http.StatusConflict && typ == "version_conflict_engine_exception":
 		it.stored = true
 	case res.Status == http.StatusTooManyRequests, res.Status == http.StatusRequestTimeout,

@@ -189,3 +189,71 @@ func fillAlerts(tb testing.TB, s *Store, n int) []string {
 	}
 	return orgs
 }
+
+// BenchmarkWriteAlerts writes batches of 500 alerts. "new" gives every alert
+// a fresh id (the common case: one insert each); "reemit" writes, for each
+// alert already stored, a later emission of it with a higher count and more
+// event ids (what a folding detector sends), so every insert is ignored and
+// the stored alert is merged.
+func BenchmarkWriteAlerts(b *testing.B) {
+	const batch = 500
+	emission := func(i, n int) store.Doc {
+		at := storetest.T0.Add(time.Duration(i) * time.Second)
+		a := storetest.NewAlert(fmt.Sprintf("org-%02d", i%60), event.ID("bench-alert", strconv.Itoa(i)), at.Add(time.Duration(n)*time.Minute), event.SeverityHigh)
+		a.FirstSeen = at
+		a.Count = n
+		a.EventIDs = make([]string, min(n, event.MaxAlertEvents))
+		for k := range a.EventIDs {
+			a.EventIDs[k] = event.ID("bench-event", strconv.Itoa(i), strconv.Itoa(k))
+		}
+		return storetest.AlertDoc(a)
+	}
+	run := func(b *testing.B, s *Store, docs func(seq int) []store.Doc) {
+		seq := 0
+		for b.Loop() {
+			b.StopTimer()
+			d := docs(seq)
+			seq += batch
+			b.StartTimer()
+			res, err := s.Write(b.Context(), d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, err := range res {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "docs/s")
+	}
+	b.Run("new", func(b *testing.B) {
+		s := open(b)
+		run(b, s, func(seq int) []store.Doc {
+			docs := make([]store.Doc, batch)
+			for i := range docs {
+				docs[i] = emission(seq+i, 1)
+			}
+			return docs
+		})
+	})
+	b.Run("reemit", func(b *testing.B) {
+		s := open(b)
+		const stored = 20 * batch
+		for start := 0; start < stored; start += batch {
+			docs := make([]store.Doc, batch)
+			for i := range docs {
+				docs[i] = emission(start+i, 1)
+			}
+			storetest.MustWrite(b, s, docs...)
+		}
+		run(b, s, func(seq int) []store.Doc {
+			docs := make([]store.Doc, batch)
+			for i := range docs {
+				n := seq + i
+				docs[i] = emission(n%stored, 2+n/stored)
+			}
+			return docs
+		})
+	})
+}

@@ -25,6 +25,9 @@
 //     taken literally, and every word must appear.
 //   - Alerts are small rows of what the queue filters and sorts on, with
 //     indexes for its orders, and their documents in a table of their own.
+//     An alert written again under its id is merged into the stored one
+//     (store.MergeAlertDoc) in the write transaction; the stored document
+//     is read only when the insert was ignored.
 //   - Pages are keyset-paged: the cursor is the sort key of the last row.
 //
 // Only cmd/ opens a Store and hands it, as a store.Store, to the packages that

@@ -8,15 +8,23 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/egovsoc/egovsoc/pipeline/event"
 	"github.com/egovsoc/egovsoc/pipeline/store"
 )
 
 // insertStmts are prepared once on the writer and reused by every batch.
 // Each insert is create-if-absent: ON CONFLICT … DO NOTHING leaves a stored
-// document as it is (an analyst's triage survives a replay) and, unlike
-// INSERT OR IGNORE, does not also swallow other constraint failures. The
-// FTS, event_terms and alert_docs rows are written only when the document
-// row was actually inserted, so a replay indexes nothing twice.
+// document as it is and, unlike INSERT OR IGNORE, does not also swallow
+// other constraint failures. The FTS, event_terms and alert_docs rows are
+// written only when the document row was actually inserted, so a replay
+// indexes nothing twice.
+//
+// An alert insert that was ignored is followed, in the same transaction, by
+// a merge (mergeStmts.alert): the stored document is read, the emission
+// folded into it (store.MergeAlertDoc) and, when that changed anything, the
+// document and the ts column written back. Only the insert's outcome decides
+// that, so a new alert costs no read. The merge never touches status,
+// title or rule name, so the other columns and alerts_fts stay as they are.
 //
 // Alerts and checks are unique by id. Events are unique by (@timestamp, id):
 // a replay carries the same @timestamp, and keying by time keeps the
@@ -25,6 +33,8 @@ import (
 // event id seen again with another @timestamp is stored as another event.
 type insertStmts struct {
 	event, eventFTS, eventTerm, alert, alertDoc, alertFTS, check *sql.Stmt
+	// The merge of an alert whose insert was ignored.
+	alertStored, alertDocSet, alertTS *sql.Stmt
 }
 
 func (s *insertStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -42,6 +52,9 @@ func (s *insertStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&s.alertFTS, `INSERT INTO alerts_fts (rowid, title, rule_name) VALUES (?, ?, ?)`},
 		{&s.check, `INSERT INTO checks (id, org, ts, service, vantage, status, monitor, doc)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`},
+		{&s.alertStored, `SELECT seq, ts, doc FROM alerts JOIN alert_docs USING (seq) WHERE id = ?`},
+		{&s.alertDocSet, `UPDATE alert_docs SET doc = ? WHERE seq = ?`},
+		{&s.alertTS, `UPDATE alerts SET ts = ? WHERE seq = ?`},
 	} {
 		st, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -55,7 +68,7 @@ func (s *insertStmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (s *insertStmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.event, s.eventFTS, s.eventTerm, s.alert, s.alertDoc, s.alertFTS, s.check} {
+	for _, st := range []*sql.Stmt{s.event, s.eventFTS, s.eventTerm, s.alert, s.alertDoc, s.alertFTS, s.check, s.alertStored, s.alertDocSet, s.alertTS} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -78,6 +91,7 @@ type row struct {
 	plain     int64              // 1 when plainJSON(doc)
 	text      string             // what Text searches
 	// alerts and checks
+	alert                     *event.Alert // the emission, merged into a stored alert of its id
 	severity                  int
 	status                    string
 	ruleID, ruleName, title   string
@@ -153,6 +167,9 @@ func (r *row) build(d *store.Doc) error {
 	ts, ok := unixNanos(at)
 	if !ok {
 		return reject(d, "@timestamp %s out of range", at)
+	}
+	if r.alert != nil {
+		r.alert.Time = at // a merge folds in the @timestamp the ts column has
 	}
 	r.ok, r.kind, r.id, r.org, r.ts = true, d.Kind, d.ID, d.Org, ts
 	return nil
@@ -236,6 +253,7 @@ func (r *row) buildAlert(d *store.Doc) (time.Time, error) {
 		return time.Time{}, reject(d, "%v", err)
 	}
 	r.doc = string(b)
+	r.alert = &a
 	r.severity = a.Severity.Rank()
 	r.status, r.ruleID, r.ruleName, r.detector, r.title = a.Status, a.Rule.ID, a.Rule.Name, a.Detector, a.Title
 	return a.Time, nil
@@ -267,12 +285,14 @@ func (r *row) buildCheck(d *store.Doc) (time.Time, error) {
 // optimizeEvery is how often Write refreshes the planner's statistics.
 const optimizeEvery = time.Hour
 
-// Write stores docs in one transaction. A document the store can never take
+// Write stores docs in one transaction, merging an alert whose id is stored
+// into the stored one (see store.Store). A document the store can never take
 // (no id, organisation, @timestamp or payload, a payload of another kind, an
-// invalid alert or check, or one whose id or organisation differs from the
-// document's) gets ErrRejected and the others are stored; a failure of the
-// database fails the whole batch, with an error wrapping ErrUnavailable when
-// it may pass, and nothing is committed. Documents are encoded before the
+// invalid alert or check, one whose id or organisation differs from the
+// document's, or an alert whose id is stored for another organisation) gets
+// ErrRejected and the others are stored; a failure of the database fails
+// the whole batch, with an error wrapping ErrUnavailable when it may pass,
+// and nothing is committed. Documents are encoded before the
 // write lock is taken, so concurrent callers encode in parallel.
 func (s *Store) Write(ctx context.Context, docs []store.Doc) ([]error, error) {
 	results := make([]error, len(docs))
@@ -294,7 +314,7 @@ func (s *Store) Write(ctx context.Context, docs []store.Doc) ([]error, error) {
 	if s.closed {
 		return nil, errClosed
 	}
-	if err := s.write(ctx, rows); err != nil {
+	if err := s.write(ctx, rows, results); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("sqlite store: write %d docs: %w", n, ctx.Err())
 		}
@@ -309,7 +329,10 @@ func (s *Store) Write(ctx context.Context, docs []store.Doc) ([]error, error) {
 	return results, nil
 }
 
-func (s *Store) write(ctx context.Context, rows []row) error {
+// write writes the rows that are ok in one transaction. A document that
+// turns out to be one the store can never take (an alert whose stored
+// namesake cannot be merged with it) gets its error in results.
+func (s *Store) write(ctx context.Context, rows []row, results []error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -321,6 +344,7 @@ func (s *Store) write(ctx context.Context, rows []row) error {
 	done := ctx
 	ctx = context.WithoutCancel(ctx)
 	var ev, evFTS, evTerm, al, alDoc, alFTS, ck *sql.Stmt
+	var merge mergeStmts
 	stmt := func(st **sql.Stmt, prepared *sql.Stmt) *sql.Stmt {
 		if *st == nil {
 			*st = tx.StmtContext(ctx, prepared)
@@ -370,6 +394,15 @@ func (s *Store) write(ctx context.Context, rows []row) error {
 				return err
 			}
 			if !inserted {
+				if merge.stored == nil {
+					merge = mergeStmts{stored: tx.StmtContext(ctx, s.ins.alertStored),
+						docSet: tx.StmtContext(ctx, s.ins.alertDocSet), ts: tx.StmtContext(ctx, s.ins.alertTS)}
+				}
+				rejected, err := merge.alert(ctx, r)
+				if err != nil {
+					return err
+				}
+				results[i] = rejected
 				continue
 			}
 			if _, err := stmt(&alDoc, s.ins.alertDoc).ExecContext(ctx, seq, r.doc); err != nil {
@@ -389,6 +422,41 @@ func (s *Store) write(ctx context.Context, rows []row) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// mergeStmts are the statements of the merge path, bound to one write
+// transaction when the first ignored alert insert needs them.
+type mergeStmts struct {
+	stored, docSet, ts *sql.Stmt
+}
+
+// alert merges the emission r into the alert stored under its id (whose
+// insert was just ignored): it reads the stored document, folds r in, and
+// writes back the document, and the ts column when @timestamp moved later,
+// if anything changed. rejected is the document's error when the two cannot
+// be merged; err fails the batch.
+func (m *mergeStmts) alert(ctx context.Context, r *row) (rejected, err error) {
+	var seq, ts int64
+	var doc string
+	if err := m.stored.QueryRowContext(ctx, r.id).Scan(&seq, &ts, &doc); err != nil {
+		return nil, fmt.Errorf("read stored alert %q: %w", r.id, err)
+	}
+	out, changed, err := store.MergeAlertDoc([]byte(doc), r.alert)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", r.kind, r.id, err), nil
+	}
+	if !changed {
+		return nil, nil
+	}
+	if _, err := m.docSet.ExecContext(ctx, string(out), seq); err != nil {
+		return nil, err
+	}
+	if r.ts > ts {
+		if _, err := m.ts.ExecContext(ctx, r.ts, seq); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // insertedRow reports whether an insert took place, and the row's seq.

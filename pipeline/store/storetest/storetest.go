@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Write", func(t *testing.T) { testWrite(t, open) })
 	t.Run("Scope", func(t *testing.T) { testScope(t, open) })
 	t.Run("Alerts", func(t *testing.T) { testAlerts(t, open) })
+	t.Run("AlertMerge", func(t *testing.T) { testAlertMerge(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
 	t.Run("Histogram", func(t *testing.T) { testHistogram(t, open) })
 	t.Run("CountByOrg", func(t *testing.T) { testCountByOrg(t, open) })

@@ -140,8 +140,8 @@
 //
 // # Speed
 //
-// Matching does not allocate for field items (keyword searches allocate once
-// per event, to list the fields). Case-insensitive comparison has an ASCII
+// Matching does not allocate, keyword searches included (they walk
+// Event.Scalars). Case-insensitive comparison has an ASCII
 // fast path and decodes runes only where the text is not ASCII; substring
 // search starts from the rarest byte of the literal with strings.IndexByte;
 // lists of equality values become a map of folded strings, lists of

@@ -224,3 +224,24 @@ func TestAffixListsAgainstReference(t *testing.T) {
 		}
 	}
 }
+
+// TestEqualMapFoldsLongText: text longer than every key may still fold to
+// one (the Kelvin sign is three bytes, k one).
+func TestEqualMapFoldsLongText(t *testing.T) {
+	set := &strSet{}
+	for _, v := range []string{"a", "b", "c", strings.Repeat("k", 100), strings.Repeat("x", 200)} {
+		set.add(pattern{{kind: pLit, text: v}})
+	}
+	set.finish()
+	if set.eqMap == nil {
+		t.Fatal("no map")
+	}
+	for s, want := range map[string]bool{
+		strings.Repeat("\u212a", 100): true, strings.Repeat("K", 100): true, strings.Repeat("X", 200): true,
+		strings.Repeat("\u212a", 101): false, "B": true, "d": false, strings.Repeat("ậ", 300): false,
+	} {
+		if got := set.test(s); got != want {
+			t.Errorf("%.20q…: %v", s, got)
+		}
+	}
+}

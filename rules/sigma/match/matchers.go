@@ -186,11 +186,9 @@ func (m *fieldMatcher) needles() needleInfo { return m.nd }
 type keywordMatcher struct{ t tester }
 
 func (m *keywordMatcher) Match(e *event.Event) bool {
-	for _, vals := range e.Fields() {
-		for _, v := range vals {
-			if v.Kind() == event.KindString && m.t.test(v) {
-				return true
-			}
+	for v := range e.Scalars() {
+		if v.Kind() == event.KindString && m.t.test(v) {
+			return true
 		}
 	}
 	return false

@@ -25,10 +25,9 @@ type strSet struct {
 
 // Thresholds above which lists become a map or an automaton.
 const (
-	eqMapMin    = 4
-	acMin       = 16
-	eqKeyMax    = 160 // longest text folded into a stack buffer for eqMap
-	eqKeyBuffer = 256 // folding grows text by at most half
+	eqMapMin = 4
+	acMin    = 16
+	eqKeyMax = 160 // longest key of eqMap (folded into a stack buffer)
 )
 
 // add compiles one pattern into the set.
@@ -159,19 +158,20 @@ func (s *strSet) test(x string) bool {
 	return false
 }
 
-// eqLookup folds x into a stack buffer and looks it up in eqMap.
+// eqLookup folds x into a stack buffer and looks it up in eqMap. Once the
+// folded text is longer than any key it cannot be one.
 func (s *strSet) eqLookup(x string) bool {
 	for i := range s.eqLong {
 		if s.eqLong[i].equal(x) {
 			return true
 		}
 	}
-	if len(x) > eqKeyMax {
-		return false
-	}
-	var buf [eqKeyBuffer]byte
+	var buf [eqKeyMax + utf8.UTFMax]byte
 	n := 0
 	for i := 0; i < len(x); {
+		if n > eqKeyMax {
+			return false
+		}
 		c := x[i]
 		if c < utf8.RuneSelf {
 			buf[n] = lowerASCII[c]

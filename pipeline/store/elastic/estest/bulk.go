@@ -141,67 +141,118 @@ func (s *Server) bulk(r *http.Request, body []byte) (int, any, *esError) {
 		// A forced refresh makes everything pending in those indices
 		// searchable.
 		for ix := range touched {
-			for _, d := range ix.docs {
-				if d.visibleAt.After(now) {
-					d.visibleAt = now
-				}
-			}
+			refreshNow(ix, now)
 		}
 	}
 	return 200, map[string]any{"took": 1, "errors": errors, "items": items}, nil
 }
 
-// execute runs one create or index action.
+// execute runs one create or index action of a bulk request and returns
+// its item.
 func (s *Server) execute(kind, target, id string, src []byte, visible time.Time) (map[string]any, *index) {
-	fail := func(e *esError, ix string) map[string]any {
-		return map[string]any{"_index": ix, "_id": id, "status": e.Status, "error": e.object()}
+	reply, status, ix, err := s.write(kind, target, id, src, visible, cas{})
+	if err != nil {
+		at := target
+		if ix != nil {
+			at = ix.backing
+		}
+		return map[string]any{"_index": at, "_id": id, "status": err.Status, "error": err.object()}, ix
 	}
+	reply["status"] = status
+	return reply, ix
+}
+
+// cas is the compare-and-set condition of a write (if_seq_no and
+// if_primary_term), when set.
+type cas struct {
+	set         bool
+	seqNo, term int64
+}
+
+// write runs one create or index of src under id into the data stream or
+// index target, creating target from its template first if need be, as
+// Elasticsearch does. An index over an existing document replaces it (a new
+// _version and _seq_no) when c, if set, names the current _seq_no and
+// _primary_term; any other write to an existing id, or a conditional one to
+// a missing id, is a 409 version_conflict_engine_exception. It returns the
+// reply of the write and its status (201 created, 200 updated), or the
+// error; ix is the index written or refused, nil when there is none.
+func (s *Server) write(kind, target, id string, src []byte, visible time.Time, c cas) (reply map[string]any, status int, ix *index, err *esError) {
 	ix, ok := s.indices[target]
 	if !ok {
-		var err *esError
 		if ix, err = s.autoCreate(target, kind == "create"); err != nil {
-			return fail(err, target), nil
+			return nil, 0, nil, err
 		}
 	}
 	if ix.dataStream && kind != "create" {
-		return fail(badRequest("illegal_argument_exception", "only write ops with an op_type of create are allowed in data streams"), target), ix
+		return nil, 0, ix, badRequest("illegal_argument_exception", "only write ops with an op_type of create are allowed in data streams")
 	}
 	if id == "" {
 		var b [15]byte
 		_, _ = rand.Read(b[:])
 		id = base64.RawURLEncoding.EncodeToString(b[:])
 	}
-	if _, exists := ix.byID[id]; exists {
-		if kind == "create" {
-			return fail(&esError{Status: 409, Type: "version_conflict_engine_exception",
-				Reason: fmt.Sprintf("[%s]: version conflict, document already exists (current version [1])", id)}, ix.backing), ix
-		}
-		return fail(notImplemented("overwriting a document with [index]"), ix.backing), ix
+	conflict := func(format string, args ...any) *esError {
+		return &esError{Status: http.StatusConflict, Type: "version_conflict_engine_exception", Reason: fmt.Sprintf("[%s]: version conflict, ", id) + fmt.Sprintf(format, args...)}
+	}
+	old, exists := ix.byID[id]
+	switch {
+	case exists && kind == "create":
+		return nil, 0, ix, conflict("document already exists (current version [%d])", old.version)
+	case c.set && !exists:
+		return nil, 0, ix, conflict("required seqNo [%d], primary term [%d]. but no document was found", c.seqNo, c.term)
+	case c.set && (old.seqNo != c.seqNo || c.term != primaryTerm):
+		return nil, 0, ix, conflict("required seqNo [%d], primary term [%d]. current document has seqNo [%d] and primary term [%d]", c.seqNo, c.term, old.seqNo, primaryTerm)
 	}
 	m := ix.mapping.clone()
 	fields, err := m.indexDoc(id, src)
 	if err != nil {
-		return fail(err, ix.backing), ix
+		return nil, 0, ix, err
 	}
 	if ix.dataStream && len(fields["@timestamp"]) == 0 {
-		return fail(docError("data stream timestamp field [@timestamp] is missing"), ix.backing), ix
+		return nil, 0, ix, docError("data stream timestamp field [@timestamp] is missing")
 	}
 	if ix.dataStream && len(fields["@timestamp"]) > 1 {
-		return fail(docError("data stream timestamp field [@timestamp] encountered multiple values"), ix.backing), ix
+		return nil, 0, ix, docError("data stream timestamp field [@timestamp] encountered multiple values")
 	}
 	ix.mapping = m
+	d := &doc{id: id, source: slices.Clone(json.RawMessage(src)), fields: fields, seqNo: s.seq, version: 1, visibleAt: visible}
 	s.seq++
-	d := &doc{id: id, source: slices.Clone(json.RawMessage(src)), fields: fields, seqNo: s.seq, visibleAt: visible}
-	ix.docs = append(ix.docs, d)
-	ix.byID[id] = d
+	result, status := "created", http.StatusCreated
+	if exists {
+		// Searches go on seeing what they saw until this version is
+		// visible; the document keeps its place in the index.
+		d.version = old.version + 1
+		if prev := old.searchable(time.Now()); prev != nil {
+			p := *prev
+			p.prev = nil
+			d.prev = &p
+		}
+		*old = *d
+		d = old
+		result, status = "updated", http.StatusOK
+	} else {
+		ix.docs = append(ix.docs, d)
+		ix.byID[id] = d
+	}
 	return map[string]any{
 		"_index":        ix.backing,
 		"_id":           id,
-		"_version":      1,
-		"result":        "created",
+		"_version":      d.version,
+		"result":        result,
 		"_shards":       map[string]any{"total": 2, "successful": 1, "failed": 0},
-		"_seq_no":       d.seqNo - 1,
-		"_primary_term": 1,
-		"status":        201,
-	}, ix
+		"_seq_no":       d.seqNo,
+		"_primary_term": primaryTerm,
+	}, status, ix, nil
+}
+
+// refreshNow makes everything written to ix so far searchable, as a forced
+// refresh does.
+func refreshNow(ix *index, now time.Time) {
+	for _, d := range ix.docs {
+		if d.visibleAt.After(now) {
+			d.visibleAt = now
+		}
+		d.prev = nil
+	}
 }

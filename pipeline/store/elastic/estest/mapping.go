@@ -450,13 +450,33 @@ type value struct {
 	ip netip.Addr // ip
 }
 
-// doc is a stored document with its indexed fields.
+// doc is a stored document with its indexed fields. A document indexed over
+// an older one replaces it at once for a GET (which is real-time) but not for
+// a search: until the new version is visible (refreshed), searches see prev,
+// the version that was visible when it was written, if any.
 type doc struct {
 	id        string
 	source    json.RawMessage
 	fields    map[string][]value
-	seqNo     int64
+	seqNo     int64 // _seq_no; _primary_term is always 1
+	version   int64 // _version
 	visibleAt time.Time
+	prev      *doc
+}
+
+// primaryTerm is the _primary_term of every document: the double's shards
+// never fail over.
+const primaryTerm = 1
+
+// searchable returns the version of d a search sees at now, or nil.
+func (d *doc) searchable(now time.Time) *doc {
+	switch {
+	case !d.visibleAt.After(now):
+		return d
+	case d.prev != nil && !d.prev.visibleAt.After(now):
+		return d.prev
+	}
+	return nil
 }
 
 // indexDoc parses a source against the mapping, extending the mapping with

@@ -160,7 +160,7 @@ func (s *Server) search(r *http.Request, target string, body []byte) (int, any, 
 			}
 		}
 		for _, d := range ix.docs {
-			if d.visibleAt.After(now) {
+			if d = d.searchable(now); d == nil {
 				continue
 			}
 			ok, err := qry.match(ix, d)

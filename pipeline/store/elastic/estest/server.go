@@ -4,10 +4,14 @@
 // X-Elastic-Product header the client checks; bulk bodies must be NDJSON
 // with the right Content-Type and a trailing newline; data streams take
 // only "create"; documents are typed by the mapping their index template
-// gives them (a non-IP in an ip field fails that item with a 400); searches
-// are evaluated, and any query, parameter, sort or aggregation the double
-// does not implement is refused with a 400, so the adapter cannot come to
-// depend on something unnoticed. Faults are injected on demand: whole
+// gives them (a non-IP in an ip field fails that item with a 400); a
+// document is read by id (real-time, with its _seq_no and _primary_term)
+// and indexed over with optimistic concurrency control (if_seq_no and
+// if_primary_term; a 409 version_conflict_engine_exception when they are
+// stale), and a search sees the new version only once it is refreshed;
+// searches are evaluated, and any query, parameter, sort or aggregation the
+// double does not implement is refused with a 400, so the adapter cannot
+// come to depend on something unnoticed. Faults are injected on demand: whole
 // requests failing with 429 or 503, items refused with 429 or left out of
 // a bulk reply, connections dropped.
 //
@@ -407,6 +411,14 @@ func (s *Server) route(r *http.Request, body []byte) (int, any, *esError) {
 			target = parts[0]
 		}
 		return s.search(r, target, body)
+	}
+	if target, id, ok := docPath(r); ok {
+		switch m {
+		case http.MethodGet, http.MethodHead:
+			return s.getDoc(r, target, id)
+		case http.MethodPut, http.MethodPost:
+			return s.indexDoc(r, target, id, body)
+		}
 	}
 	if m == http.MethodDelete || len(parts) == 3 && parts[0] == "_cat" {
 		return s.routeAdmin(r, parts)

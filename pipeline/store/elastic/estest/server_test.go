@@ -2,6 +2,7 @@ package estest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -355,5 +356,117 @@ func TestRefuseConnections(t *testing.T) {
 		t.Errorf("after RefuseConnections(false): %v", err)
 	} else {
 		res.Body.Close()
+	}
+}
+
+// TestDocumentAPIs checks the get API and the index API with optimistic
+// concurrency control against the replies Elasticsearch documents.
+func TestDocumentAPIs(t *testing.T) {
+	srv := cluster(t) // refreshes once an hour
+	num := func(reply map[string]any, key string) int {
+		f, ok := reply[key].(float64)
+		if !ok {
+			t.Fatalf("reply lacks %s: %v", key, reply)
+		}
+		return int(f)
+	}
+	search := func(q string) []string {
+		t.Helper()
+		_, _, reply := call(t, srv, http.MethodPost, "/idx-2025.01.01/_search", js, `{"query":`+q+`}`)
+		var ids []string
+		for _, h := range reply["hits"].(map[string]any)["hits"].([]any) {
+			ids = append(ids, h.(map[string]any)["_id"].(string))
+		}
+		return ids
+	}
+
+	st, h, created := call(t, srv, http.MethodPut, "/idx-2025.01.01/_doc/a%2Fb?refresh=wait_for", js, `{"org":"x","n":1}`)
+	if st != 201 || created["result"] != "created" || created["_id"] != "a/b" || num(created, "_version") != 1 || num(created, "_primary_term") != 1 || h.Get("X-Elastic-Product") != "Elasticsearch" {
+		t.Fatalf("PUT a new document: %d %v", st, created)
+	}
+	seq := num(created, "_seq_no")
+
+	st, _, got := call(t, srv, http.MethodGet, "/idx-2025.01.01/_doc/a%2Fb", "", "")
+	if st != 200 || got["found"] != true || num(got, "_seq_no") != seq || num(got, "_primary_term") != 1 || num(got, "_version") != 1 ||
+		got["_index"] != "idx-2025.01.01" || got["_source"].(map[string]any)["org"] != "x" {
+		t.Fatalf("GET: %d %v", st, got)
+	}
+	if st, _, got := call(t, srv, http.MethodGet, "/idx-2025.01.01/_doc/nope", "", ""); st != 404 || got["found"] != false || got["_id"] != "nope" || got["error"] != nil {
+		t.Errorf("GET of an id not there: %d %v, want 404 found:false", st, got)
+	}
+	if st, _, got := call(t, srv, http.MethodGet, "/idx-2030.01.01/_doc/a", "", ""); st != 404 || errType(got) != "index_not_found_exception" {
+		t.Errorf("GET in an index not there: %d %v", st, got)
+	}
+
+	// Indexed over, with the current _seq_no: a new version, which a GET
+	// sees at once and a search only once refreshed.
+	path := fmt.Sprintf("/idx-2025.01.01/_doc/a%%2Fb?if_seq_no=%d&if_primary_term=1", seq)
+	st, _, updated := call(t, srv, http.MethodPut, path, js, `{"org":"y","n":2}`)
+	if st != 200 || updated["result"] != "updated" || num(updated, "_version") != 2 || num(updated, "_seq_no") <= seq {
+		t.Fatalf("PUT with the current if_seq_no: %d %v", st, updated)
+	}
+	if _, _, got := call(t, srv, http.MethodGet, "/idx-2025.01.01/_doc/a%2Fb", "", ""); got["_source"].(map[string]any)["org"] != "y" || num(got, "_seq_no") != num(updated, "_seq_no") {
+		t.Errorf("a real-time GET after the update: %v", got)
+	}
+	if _, _, got := call(t, srv, http.MethodGet, "/idx-2025.01.01/_doc/a%2Fb?realtime=false", "", ""); got["_source"].(map[string]any)["org"] != "x" {
+		t.Errorf("a GET with realtime=false before a refresh: %v, want the old version", got)
+	}
+	if ids := search(`{"term":{"org":"x"}}`); len(ids) != 1 {
+		t.Errorf("before a refresh a search sees %v for the old version, want it", ids)
+	}
+	if ids := search(`{"term":{"org":"y"}}`); len(ids) != 0 {
+		t.Errorf("before a refresh a search sees %v for the new version, want nothing", ids)
+	}
+
+	// The _seq_no read before the update is stale now.
+	st, h, conflict := call(t, srv, http.MethodPut, path, js, `{"org":"z"}`)
+	if st != 409 || errType(conflict) != "version_conflict_engine_exception" || h.Get("X-Elastic-Product") != "Elasticsearch" ||
+		!strings.Contains(fmt.Sprint(conflict["error"]), fmt.Sprintf("required seqNo [%d], primary term [1]. current document has seqNo [%d]", seq, num(updated, "_seq_no"))) {
+		t.Errorf("PUT with a stale if_seq_no: %d %v", st, conflict)
+	}
+	if _, _, got := call(t, srv, http.MethodGet, "/idx-2025.01.01/_doc/a%2Fb", "", ""); got["_source"].(map[string]any)["org"] != "y" {
+		t.Errorf("a refused write changed the document: %v", got)
+	}
+
+	st, _, _ = call(t, srv, http.MethodPut, fmt.Sprintf("/idx-2025.01.01/_doc/a%%2Fb?if_seq_no=%d&if_primary_term=1&refresh=true", num(updated, "_seq_no")), js, `{"org":"w"}`)
+	if st != 200 {
+		t.Errorf("PUT with refresh=true: %d", st)
+	}
+	if ids := search(`{"term":{"org":"w"}}`); len(ids) != 1 {
+		t.Errorf("after refresh=true a search sees %v, want the new version", ids)
+	}
+
+	for _, c := range []struct {
+		method, path, ct, body string
+		status                 int
+		typ                    string
+	}{
+		{"PUT", "/idx-2025.01.01/_doc/nope?if_seq_no=0&if_primary_term=1", js, `{}`, 409, "version_conflict_engine_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb?op_type=create", js, `{}`, 409, "version_conflict_engine_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb?if_seq_no=1", js, `{}`, 400, "action_request_validation_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb?if_primary_term=1", js, `{}`, 400, "action_request_validation_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb?if_seq_no=1&if_primary_term=1&op_type=create", js, `{}`, 400, "action_request_validation_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb?if_seq_no=-3&if_primary_term=1", js, `{}`, 400, "illegal_argument_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb?if_seq_no=x&if_primary_term=1", js, `{}`, 400, "illegal_argument_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb?op_type=upsert", js, `{}`, 400, "illegal_argument_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb?routing=r", js, `{}`, 400, "illegal_argument_exception"}, // known, not implemented
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb?bogus=1", js, `{}`, 400, "illegal_argument_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb", "text/plain", `{}`, 406, "media_type_header_exception"},
+		{"PUT", "/idx-2025.01.01/_doc/a%2Fb", js, `{"n":"not a number"}`, 400, "document_parsing_exception"},
+		{"PUT", "/logs-a/_doc/1", js, `{"@timestamp":"2025-01-01T00:00:00Z"}`, 400, "illegal_argument_exception"}, // a data stream takes only create
+		{"GET", "/idx-2025.01.01/_doc/a%2Fb?stored_fields=n", "", "", 400, "illegal_argument_exception"},
+		{"GET", "/idx-2025.01.01/_doc/a%2Fb?realtime=maybe", "", "", 400, "illegal_argument_exception"},
+	} {
+		st, _, reply := call(t, srv, c.method, c.path, c.ct, c.body)
+		if st != c.status || errType(reply) != c.typ {
+			t.Errorf("%s %s %s: %d %v, want %d %s", c.method, c.path, c.body, st, reply, c.status, c.typ)
+		}
+	}
+	// A data stream takes a create by id.
+	if st, _, reply := call(t, srv, http.MethodPut, "/logs-a/_doc/1?op_type=create", js, `{"@timestamp":"2025-01-01T00:00:00Z"}`); st != 201 {
+		t.Errorf("PUT op_type=create into a data stream: %d %v", st, reply)
+	}
+	if n := srv.Count("idx-2025.01.01"); n != 1 {
+		t.Errorf("%d documents, want the one written over", n)
 	}
 }
