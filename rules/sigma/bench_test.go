@@ -177,3 +177,12 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// SIGMA_NOMERGE=1 measures with every route group scanned on its own
+// instead of merged per combination of routes (an A/B switch for the
+// benchmark; see RuleSet.merged).
+func init() {
+	if os.Getenv("SIGMA_NOMERGE") != "" {
+		maxMerges = 0
+	}
+}

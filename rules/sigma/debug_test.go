@@ -12,6 +12,9 @@ import (
 	"github.com/egovsoc/egovsoc/rules/sigma/internal/corpus"
 )
 
+// Debugging aids for the index, opt-in with SIGMA_DEBUG=1: which rules are
+// evaluated most, and what they cost.
+
 func TestDebugEvals(t *testing.T) {
 	if os.Getenv("SIGMA_DEBUG") == "" {
 		t.Skip("SIGMA_DEBUG not set")
