@@ -72,13 +72,17 @@ func log2(n int) int {
 // match appends to dst the pattern number of every needle in s (a needle
 // may be reported more than once).
 func (g *gramSet) match(s string, dst []int32) []int32 {
-	if !asciiOnly(s) {
-		s = match.Fold(s)
-	}
 	if len(g.long) > 0 && len(s) >= 4 {
+		mark := len(dst)
 		var h uint32
 		for i := 0; i < len(s); i++ {
-			h = h<<8 | uint32(lowerByte[s[i]])
+			c := s[i]
+			if c >= utf8.RuneSelf {
+				// Not ASCII: fold the whole value (it allocates; values
+				// are mostly ASCII) and start again.
+				return g.matchFolded(match.Fold(s), dst[:mark])
+			}
+			h = h<<8 | uint32(lowerByte[c])
 			if i < 3 {
 				continue
 			}
@@ -91,6 +95,33 @@ func (g *gramSet) match(s string, dst []int32) []int32 {
 				if n := g.long[li]; len(n) <= len(rest) && equalFoldASCIIPrefix(rest, n) {
 					dst = append(dst, g.longIDs[li])
 				}
+			}
+		}
+	} else if !asciiOnly(s) {
+		s = match.Fold(s)
+	}
+	if g.short != nil {
+		g.short.Match(s, func(p int) { dst = append(dst, g.shortIDs[p]) })
+	}
+	return dst
+}
+
+// matchFolded is match on a value already folded.
+func (g *gramSet) matchFolded(s string, dst []int32) []int32 {
+	var h uint32
+	for i := 0; i < len(s); i++ {
+		h = h<<8 | uint32(lowerByte[s[i]])
+		if i < 3 {
+			continue
+		}
+		x := (h * 0x9E3779B1) >> g.shift
+		if g.bits[x>>6]&(1<<(x&63)) == 0 {
+			continue
+		}
+		rest := s[i-3:]
+		for _, li := range g.byGram[h] {
+			if n := g.long[li]; len(n) <= len(rest) && equalFoldASCIIPrefix(rest, n) {
+				dst = append(dst, g.longIDs[li])
 			}
 		}
 	}
