@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -19,6 +20,7 @@ import (
 	"github.com/egovsoc/egovsoc/pipeline/bus"
 	"github.com/egovsoc/egovsoc/pipeline/catalog"
 	"github.com/egovsoc/egovsoc/pipeline/store/sqlite"
+	"github.com/egovsoc/egovsoc/sensors/netmeta"
 	"github.com/egovsoc/egovsoc/sensors/simulate"
 	"github.com/egovsoc/egovsoc/ui"
 )
@@ -35,6 +37,8 @@ type demoFlags struct {
 	catalog   string
 	logLevel  string
 	sigmaHQ   string
+	pcap      string
+	pcapOrg   string
 }
 
 // defaultSigmaHQ is where a checkout keeps the SigmaHQ corpus (the test
@@ -60,6 +64,8 @@ func demoCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&f.catalog, "catalog", "", "catalogue of organisations and services (default: the built-in one)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.sigmaHQ, "sigmahq", "", "a SigmaHQ checkout whose network, web and Linux rules run beside egovsoc's pack (default: "+defaultSigmaHQ+" when present; \"none\" for none)")
+	fs.StringVar(&f.pcap, "pcap", "", "a pcap or pcapng capture to play through the network sensor into the bus, as the events of --pcap-org")
+	fs.StringVar(&f.pcapOrg, "pcap-org", "vn", "the organisation whose sensor the capture comes from")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -153,6 +159,21 @@ func demo(ctx context.Context, f demoFlags, log zerolog.Logger) error {
 
 	var sim *simulate.Simulator
 	var simProducer *bus.Producer
+	if f.pcap != "" {
+		if _, ok := cat.Org(f.pcapOrg); !ok {
+			return fmt.Errorf("demo: --pcap-org %q is not an organisation of the catalogue", f.pcapOrg)
+		}
+		if _, err := os.Stat(f.pcap); err != nil {
+			return fmt.Errorf("demo: --pcap: %w", err)
+		}
+	}
+	if f.simulate || f.pcap != "" {
+		simProducer, err = bus.NewProducer(busCfg, bus.ProducerOptions{Logger: log})
+		if err != nil {
+			return err
+		}
+		defer simProducer.Close()
+	}
 	if f.simulate {
 		malformed := f.malformed
 		if malformed == 0 {
@@ -162,11 +183,6 @@ func demo(ctx context.Context, f demoFlags, log zerolog.Logger) error {
 		if err != nil {
 			return err
 		}
-		simProducer, err = bus.NewProducer(busCfg, bus.ProducerOptions{Logger: log})
-		if err != nil {
-			return err
-		}
-		defer simProducer.Close()
 	}
 
 	pipeCtx, stopPipe := context.WithCancel(context.WithoutCancel(ctx))
@@ -188,6 +204,11 @@ func demo(ctx context.Context, f demoFlags, log zerolog.Logger) error {
 	goRun(&uiWG, "console", func() error { return console.Serve(uiCtx, ln) })
 	if sim != nil {
 		goRun(&simWG, "simulator", func() error { return sim.Run(simCtx, publishSim(simProducer)) })
+	}
+	if f.pcap != "" {
+		goRun(&simWG, "pcap", func() error {
+			return replayPcap(simCtx, f.pcap, f.pcapOrg, publishSim(simProducer), log.With().Str("component", "pcap").Logger())
+		})
 	}
 	log.Info().Str("url", "http://"+ln.Addr().String()+"/").Int("sites", f.sites).Msg("egovsoc demo running; Ctrl-C stops it")
 
@@ -218,6 +239,36 @@ func demo(ctx context.Context, f demoFlags, log zerolog.Logger) error {
 // publishSim sends the simulator's records to their organisations' topics
 // and returns once every one is acknowledged, retrying only those that
 // failed, so a hiccup of the broker neither loses nor duplicates a record.
+// replayPcap plays a capture through the network sensor's pipeline and
+// publishes its events as the organisation's sensor would: keyed by flow
+// (community_id), so a flow's records meet in one partition.
+func replayPcap(ctx context.Context, path, org string, publish func(context.Context, []simulate.Record) error, log zerolog.Logger) error {
+	var batch []simulate.Record
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := publish(ctx, batch)
+		batch = batch[:0]
+		return err
+	}
+	st, err := netmeta.ReplayFile(ctx, path, netmeta.Options{Org: org, Observer: "demo-pcap", Logger: log}, func(key, doc []byte) error {
+		batch = append(batch, simulate.Record{Org: org, Key: bytes.Clone(key), Value: bytes.Clone(doc), Time: time.Now()})
+		if len(batch) >= 500 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	log.Info().Str("file", path).Interface("stats", st).Msg("capture played into the bus")
+	return nil
+}
+
 func publishSim(p *bus.Producer) func(context.Context, []simulate.Record) error {
 	return func(ctx context.Context, recs []simulate.Record) error {
 		msgs := make([]bus.Message, len(recs))

@@ -281,3 +281,69 @@ func get(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// TestDemoPcap plays a real capture through the network sensor into the
+// demo: its flows and HTTP requests reach the organisation's topic and are
+// stored under it (the detection group reads the same topic).
+func TestDemoPcap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs socd")
+	}
+	capture := filepath.Join("..", "..", "..", "shared", "testdata", "pcap", "http", "bro.org.pcap")
+	if _, err := os.Stat(capture); err != nil {
+		t.Fatalf("the test capture is missing (%v): ../shared/testdata/pcap is expected beside the project", err)
+	}
+	bin := buildSocd(t)
+	s := startSocd(t, bin, t.TempDir(), "--simulate=false", "--pcap", capture, "--pcap-org", "hanoi")
+	var page struct {
+		Total  int64 `json:"total"`
+		Events []struct {
+			Event struct {
+				Dataset string `json:"dataset"`
+			} `json:"event"`
+			Organization struct {
+				ID string `json:"id"`
+			} `json:"organization"`
+			URL struct {
+				Domain string `json:"domain"`
+			} `json:"url"`
+		} `json:"events"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if resp, err := http.Get(s.url + "/api/v1/events?limit=1000"); err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if page.Total > 0 && int(page.Total) == len(page.Events) {
+			// Wait until the count stops growing: the capture is finite.
+			time.Sleep(2 * time.Second)
+			before := page.Total
+			if err := json.Unmarshal([]byte(get(t, s.url+"/api/v1/events?limit=1000")), &page); err != nil {
+				t.Fatal(err)
+			}
+			if page.Total == before {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s: %d events stored from the capture", page.Total)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	datasets := map[string]int{}
+	for _, e := range page.Events {
+		datasets[e.Event.Dataset]++
+		if e.Organization.ID != "hanoi" {
+			t.Errorf("an event of %q, want hanoi", e.Organization.ID)
+		}
+	}
+	if datasets["flow"] == 0 || datasets["http"] == 0 {
+		t.Errorf("datasets stored: %v; want flows and HTTP requests", datasets)
+	}
+	t.Logf("%d events from the capture: %v", page.Total, datasets)
+	s.stop(t)
+}
