@@ -223,5 +223,5 @@ func BenchmarkDetectOnly(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(n)/(cpuTime()-cpu).Seconds(), "events/cpu-s")
-	b.ReportMetric((cpuTime() - cpu).Seconds()*1e9/float64(n), "cpu-ns/event")
+	b.ReportMetric((cpuTime()-cpu).Seconds()*1e9/float64(n), "cpu-ns/event")
 }

@@ -194,6 +194,31 @@ type worker struct {
 	obs    []string
 	folded []*fold
 	batch  uint64 // the batch being examined (unique per Detect call)
+
+	// The time of the event being examined, read once when a rule first
+	// matches it, and the newest read in the batch.
+	timed   bool
+	t       time.Time
+	maxTime time.Time
+}
+
+// eventTime reads the time of the event being examined, once.
+func (w *worker) eventTime(ev *event.Event, now time.Time) time.Time {
+	if w.timed {
+		return w.t
+	}
+	w.timed = true
+	t, err := ev.Time()
+	switch {
+	case err != nil && !w.maxTime.IsZero():
+		t = w.maxTime // no time of its own: as late as what came before it
+	case err != nil:
+		t = now // nor anything before it: the alert needs a time, the watermark does not
+	case t.After(w.maxTime):
+		w.maxTime = t
+	}
+	w.t = t
+	return t
 }
 
 func newWorker() *worker { return &worker{routes: map[string][]*group{}} }
@@ -222,7 +247,10 @@ func (e *Engine) Detect(ctx context.Context, b event.Batch) ([]event.Alert, erro
 	var out []event.Alert
 	exc := e.exc.Load()
 	now := e.opt.Now()
-	var maxTime time.Time
+	// An event's time is read when a rule matches it (most events match
+	// none); event time moves on with the newest time read, and with the
+	// batch's last event, which a partition's order makes the newest.
+	w.maxTime = time.Time{}
 	for i, ev := range b.Events {
 		if i%256 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -231,17 +259,15 @@ func (e *Engine) Detect(ctx context.Context, b event.Batch) ([]event.Alert, erro
 		if i < len(b.IDs) {
 			id = b.IDs[i]
 		}
-		t, err := ev.Time()
-		switch {
-		case err != nil && !maxTime.IsZero():
-			t = maxTime // no time of its own: as late as what came before it
-		case err != nil:
-			t = now // nor anything before it: the alert needs a time, the watermark does not
-		case t.After(maxTime):
-			maxTime = t
-		}
-		e.examine(w, rs, st, exc, b.Org, ev, id, t, now)
+		w.timed = false
+		e.examine(w, rs, st, exc, b.Org, ev, id, now)
 	}
+	if n := len(b.Events); n > 0 {
+		if t, err := b.Events[n-1].Time(); err == nil && t.After(w.maxTime) {
+			w.maxTime = t
+		}
+	}
+	maxTime := w.maxTime
 	e.stats.events.Add(int64(len(b.Events)))
 	if st.corr != nil && !maxTime.IsZero() {
 		for _, res := range st.corr.Advance(maxTime) {
@@ -260,7 +286,7 @@ func (e *Engine) Detect(ctx context.Context, b event.Batch) ([]event.Alert, erro
 }
 
 // examine runs the rules of e's routes on one event.
-func (e *Engine) examine(w *worker, rs *RuleSet, st *stream, exc *Exceptions, org string, ev *event.Event, id string, t, now time.Time) {
+func (e *Engine) examine(w *worker, rs *RuleSet, st *stream, exc *Exceptions, org string, ev *event.Event, id string, now time.Time) {
 	defer func() {
 		if p := recover(); p != nil {
 			e.stats.panics.Add(1)
@@ -273,6 +299,7 @@ func (e *Engine) examine(w *worker, rs *RuleSet, st *stream, exc *Exceptions, or
 		if !r.cond.eval(&w.x) {
 			return
 		}
+		t := w.eventTime(ev, now)
 		w.hits[r.idx]++
 		e.stats.matches.Add(1)
 		if exc.drop(org, r, ev, now) {

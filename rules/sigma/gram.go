@@ -9,27 +9,40 @@ import (
 // gramSet finds which of many needles occur in a value, ignoring case, for
 // the rule index. A dense automaton over tens of thousands of needles (the
 // Windows process rules) takes hundreds of megabytes and misses the cache
-// on every byte; here each needle is keyed by its first four bytes, a bit
-// set of those keys (a few kilobytes to 128 KiB) rejects almost every
-// position of a value with one probe, and only positions whose four bytes
-// begin some needle compare the needles that begin so. Needles shorter
-// than four bytes go to a small automaton.
+// on every byte; here each needle is keyed by one four-byte window of it,
+// its anchor, and a bit set of the anchors (a few kilobytes to 128 KiB)
+// rejects almost every position of a value with one probe. Only positions
+// whose four bytes are some needle's anchor compare those needles. The
+// anchor of a needle is its window the fewest needles share: needles that
+// all begin with "\windows\" are anchored on what tells them apart, so a
+// Windows path does not wake hundreds of them at every backslash. Needles
+// shorter than four bytes go to a small automaton.
 //
 // Matching follows match.Fold: an ASCII value is folded byte by byte as it
 // is read, any other value is folded whole first (it allocates; values are
 // mostly ASCII), and needles are folded when the set is built.
 type gramSet struct {
-	long     []string           // folded needles of four bytes or more
-	longIDs  []int32            // their pattern numbers
-	byGram   map[uint32][]int32 // first four bytes → indexes into long
-	bits     []uint64           // bit set of hashed grams
-	shift    uint32             // 32 − log2(len(bits)·64)
-	short    *match.Automaton   // needles shorter than four bytes
+	long     []string              // folded needles of four bytes or more
+	longIDs  []int32               // their pattern numbers
+	byGram   map[uint32][]anchored // anchor (four bytes) → the needles holding it
+	bits     []uint64              // bit set of hashed grams
+	shift    uint32                // 32 − log2(len(bits)·64)
+	short    *match.Automaton      // needles shorter than four bytes
 	shortIDs []int32
 }
 
+// anchored is a needle (index into long) and where its anchor starts in it.
+type anchored struct {
+	needle int32
+	at     int32
+}
+
+func gramAt(s string, i int) uint32 {
+	return uint32(s[i])<<24 | uint32(s[i+1])<<16 | uint32(s[i+2])<<8 | uint32(s[i+3])
+}
+
 func newGramSet(patterns []string) *gramSet {
-	g := &gramSet{byGram: map[uint32][]int32{}}
+	g := &gramSet{byGram: map[uint32][]anchored{}}
 	var short []string
 	for i, p := range patterns {
 		f := match.Fold(p)
@@ -38,10 +51,26 @@ func newGramSet(patterns []string) *gramSet {
 			g.shortIDs = append(g.shortIDs, int32(i))
 			continue
 		}
-		gram := uint32(f[0])<<24 | uint32(f[1])<<16 | uint32(f[2])<<8 | uint32(f[3])
-		g.byGram[gram] = append(g.byGram[gram], int32(len(g.long)))
 		g.long = append(g.long, f)
 		g.longIDs = append(g.longIDs, int32(i))
+	}
+	// How many needles hold each window, then each needle's rarest window
+	// (the first among equals, so a set is built the same way every time).
+	freq := map[uint32]int32{}
+	for _, f := range g.long {
+		for k := 0; k+4 <= len(f); k++ {
+			freq[gramAt(f, k)]++
+		}
+	}
+	for li, f := range g.long {
+		best, at := int32(1<<30), 0
+		for k := 0; k+4 <= len(f); k++ {
+			if n := freq[gramAt(f, k)]; n < best {
+				best, at = n, k
+			}
+		}
+		gram := gramAt(f, at)
+		g.byGram[gram] = append(g.byGram[gram], anchored{needle: int32(li), at: int32(at)})
 	}
 	if len(short) > 0 {
 		g.short = match.NewAutomaton(short)
@@ -90,10 +119,10 @@ func (g *gramSet) match(s string, dst []int32) []int32 {
 			if g.bits[x>>6]&(1<<(x&63)) == 0 {
 				continue
 			}
-			rest := s[i-3:]
-			for _, li := range g.byGram[h] {
-				if n := g.long[li]; len(n) <= len(rest) && equalFoldASCIIPrefix(rest, n) {
-					dst = append(dst, g.longIDs[li])
+			for _, a := range g.byGram[h] {
+				start := i - 3 - int(a.at)
+				if n := g.long[a.needle]; start >= 0 && start+len(n) <= len(s) && equalFoldASCII(s[start:start+len(n)], n, int(a.at)) {
+					dst = append(dst, g.longIDs[a.needle])
 				}
 			}
 		}
@@ -118,10 +147,10 @@ func (g *gramSet) matchFolded(s string, dst []int32) []int32 {
 		if g.bits[x>>6]&(1<<(x&63)) == 0 {
 			continue
 		}
-		rest := s[i-3:]
-		for _, li := range g.byGram[h] {
-			if n := g.long[li]; len(n) <= len(rest) && equalFoldASCIIPrefix(rest, n) {
-				dst = append(dst, g.longIDs[li])
+		for _, a := range g.byGram[h] {
+			start := i - 3 - int(a.at)
+			if n := g.long[a.needle]; start >= 0 && start+len(n) <= len(s) && equalFoldASCII(s[start:start+len(n)], n, int(a.at)) {
+				dst = append(dst, g.longIDs[a.needle])
 			}
 		}
 	}
@@ -131,10 +160,14 @@ func (g *gramSet) matchFolded(s string, dst []int32) []int32 {
 	return dst
 }
 
-// equalFoldASCIIPrefix reports whether s begins with the folded needle n,
-// folding ASCII letters of s (the rest of s is folded already).
-func equalFoldASCIIPrefix(s, n string) bool {
-	for i := 4; i < len(n); i++ {
+// equalFoldASCII reports whether s, its ASCII letters folded, is the folded
+// needle n; the four bytes at skip matched already.
+func equalFoldASCII(s, n string, skip int) bool {
+	for i := 0; i < len(n); i++ {
+		if i == skip {
+			i += 3
+			continue
+		}
 		if lowerByte[s[i]] != n[i] {
 			return false
 		}
@@ -163,7 +196,7 @@ func asciiOnly(s string) bool {
 
 // size estimates the set's memory, for the rule set's report.
 func (g *gramSet) size() int {
-	n := len(g.bits)*8 + len(g.longIDs)*4 + len(g.byGram)*48
+	n := len(g.bits)*8 + len(g.longIDs)*4 + len(g.byGram)*56
 	for _, s := range g.long {
 		n += len(s) + 16
 	}
