@@ -79,7 +79,12 @@ func (r Rejection) String() string {
 	if what != "" {
 		what = " " + strconvQuote(what)
 	}
-	return fmt.Sprintf("%s:%s rejected: %v", r.Pos, what, r.Err)
+	msg := r.Err.Error()
+	var se *syntax.Error
+	if errors.As(r.Err, &se) && se.Pos == r.Pos {
+		msg = fmt.Sprintf("%s (%s)", se.Msg, se.Feature) // the position is said once
+	}
+	return fmt.Sprintf("%s:%s rejected: %s", r.Pos, what, msg)
 }
 
 func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
