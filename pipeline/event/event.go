@@ -21,6 +21,7 @@ type Event struct {
 	paths   []byte  // arena for the dotted paths of fields
 	arena   []byte  // arena for unescaped strings
 	sets    []setEntry
+	summary [2]uint64 // a bit per field, by hash: see MayHave
 }
 
 // fieldEntry and leaf hold no pointers, so the garbage collector never
@@ -110,6 +111,8 @@ func (e *Event) lookup(f Field) int32 {
 }
 
 func (e *Event) insert(fe fieldEntry) int32 {
+	b := fe.hash >> 57
+	e.summary[b>>6] |= 1 << (b & 63)
 	if 2*(len(e.fields)+1) > len(e.table) {
 		e.grow()
 	}
@@ -177,6 +180,15 @@ func (e *Event) newField(h uint64, path string, owner int32, container Kind) int
 	off := int32(len(e.paths))
 	e.paths = append(e.paths, path...)
 	return e.insert(fieldEntry{hash: h, poff: off, plen: int32(len(path)), first: -1, last: -1, owner: owner, container: container})
+}
+
+// MayHave reports whether the field may be present. False means it is
+// absent, known from a 128-bit summary of the event's fields without a
+// probe of its table: a detector that asks after many fields an event
+// mostly lacks skips most probes.
+func (e *Event) MayHave(f Field) bool {
+	b := f.hash >> 57
+	return e.summary[b>>6]&(1<<(b&63)) != 0
 }
 
 // Has reports whether the field is present.

@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -261,5 +262,29 @@ func TestScalars(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Errorf("Scalars allocates %v times", n)
+	}
+}
+
+func TestMayHave(t *testing.T) {
+	e := mustDecode(t, `{"a":{"b":1},"c.d":"x","e":[{"f":1}]}`)
+	for _, p := range []string{"a", "a.b", "c.d", "e", "e.f"} {
+		if !e.MayHave(Path(p)) {
+			t.Errorf("MayHave(%s) = false for a present field", p)
+		}
+	}
+	if err := e.Set(Path("g.h"), String("y")); err != nil {
+		t.Fatal(err)
+	}
+	if !e.MayHave(Path("g.h")) {
+		t.Error("MayHave misses a field Set added")
+	}
+	absent := 0
+	for i := range 1000 {
+		if !e.MayHave(Path(fmt.Sprint("nosuch.field", i))) {
+			absent++
+		}
+	}
+	if absent < 800 {
+		t.Errorf("MayHave ruled out only %d of 1000 absent fields", absent)
 	}
 }

@@ -280,7 +280,7 @@ func (g *group) candidates(e *event.Event, w *worker, fn func(r *rule)) {
 					pats = fx.set.match(v.Text(), pats)
 				}
 			}
-		} else {
+		} else if e.MayHave(fx.field) {
 			for v := range e.Values(fx.field) {
 				if v.IsScalar() {
 					pats = fx.set.match(v.Text(), pats)

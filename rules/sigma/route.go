@@ -69,6 +69,10 @@ func (r *router) groupsOf(e *event.Event, w *worker, rs *RuleSet) []*group {
 	sig := w.sig[:0]
 	for i := range r.fields {
 		f := &r.fields[i]
+		if !e.MayHave(f.field) {
+			sig = append(sig, 0)
+			continue
+		}
 		if !f.values {
 			if e.Has(f.field) {
 				sig = append(sig, 1)
