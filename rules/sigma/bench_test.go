@@ -225,3 +225,56 @@ func BenchmarkDetectOnly(b *testing.B) {
 	b.ReportMetric(float64(n)/(cpuTime()-cpu).Seconds(), "events/cpu-s")
 	b.ReportMetric((cpuTime()-cpu).Seconds()*1e9/float64(n), "cpu-ns/event")
 }
+
+// BenchmarkDetectVsParse interleaves, batch by batch, a bare parse of 256
+// events and the parse plus detection of the same 256 events with the whole
+// SigmaHQ set, and reports both rates and their ratio. On a shared machine
+// whose speed drifts, the interleaved ratio is steadier than two separate
+// benchmarks run minutes apart.
+func BenchmarkDetectVsParse(b *testing.B) {
+	docs := corpus.Events(20000, 7)
+	rs, _ := loadSigmaHQ(b, 1, 0)
+	e := New(rs, Options{})
+	const batch = 256
+	ids := make([]string, batch)
+	for i := range ids {
+		ids[i] = fmt.Sprint("id-", i)
+	}
+	decode := func(from int) []*event.Event {
+		evs := make([]*event.Event, 0, batch)
+		for _, d := range docs[from:min(from+batch, len(docs))] {
+			ev, err := event.Decode(append([]byte(nil), d...))
+			if err != nil {
+				b.Fatal(err)
+			}
+			evs = append(evs, ev)
+		}
+		return evs
+	}
+	detect := func(evs []*event.Event) {
+		if _, err := e.Detect(context.Background(), event.Batch{Stream: "bench/0", Org: "mof", Events: evs, IDs: ids[:len(evs)]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < len(docs); i += batch { // warm up
+		detect(decode(i))
+	}
+	var parseCPU, fullCPU time.Duration
+	n := 0
+	for b.Loop() {
+		from := n % len(docs)
+		t0 := cpuTime()
+		evs := decode(from)
+		t1 := cpuTime()
+		detect(decode(from))
+		t2 := cpuTime()
+		parseCPU += t1 - t0
+		fullCPU += t2 - t1
+		n += len(evs)
+	}
+	parse := float64(n) / parseCPU.Seconds()
+	full := float64(n) / fullCPU.Seconds()
+	b.ReportMetric(parse, "parse-events/cpu-s")
+	b.ReportMetric(full, "detect-events/cpu-s")
+	b.ReportMetric(full/parse, "ratio")
+}
